@@ -1,0 +1,209 @@
+/**
+ * `CairAuth`: the bearer token of the Cair Health API as an Effect service.
+ *
+ * - One `Ref` holds the cache. A fresh token costs one `Ref` read and one clock read.
+ * - Single flight: any number of callers on a cold or expired cache cause one request.
+ * - Proactive refresh: within the refresh window a caller starts a refresh in the background
+ *   and keeps getting the still-valid token; only a caller without a valid token waits.
+ * - Refresh uses the latest (rotating) refresh token and falls back to the client credentials
+ *   when it has expired or is rejected.
+ * - A failed request is never cached for good: after a short rest (longer after repeated
+ *   failures, at least any `Retry-After`) the next caller tries again.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type { CairAuthError, InvalidOptions, TokenRequestFailed } from "./CairAuthError.js"
+import * as internal from "./internal/cairAuth.js"
+import { defaultBaseUrl, type Options as ResolvableOptions, parseBaseUrl, resolveOptions } from "./internal/options.js"
+import * as tokenEndpoint from "./internal/tokenEndpoint.js"
+import type { TokenEndpoint } from "./TokenEndpoint.js"
+import type { TokenEvent } from "./TokenEvent.js"
+import type { TokenSet } from "./TokenSet.js"
+import * as TokenStore from "./TokenStore.js"
+
+/**
+ * A read-only snapshot of the cached token. Times are epoch milliseconds on the local clock,
+ * corrected for the server's clock where its `Date` header shows a difference.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccessToken {
+  readonly token: Redacted.Redacted<string>
+  /** Counts the token sets this client obtained; names the token for `invalidateToken`. */
+  readonly generation: number
+  readonly expiresAt: number
+  /** After this the token is not handed out any more. */
+  readonly usableUntil: number
+  /** From this on, a caller starts a refresh in the background. */
+  readonly refreshAt: number
+  readonly tokenSet: TokenSet
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export interface CairAuth {
+  readonly _: unique symbol
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export declare namespace CairAuth {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /** The current access token; waits for one only when none is valid. */
+    readonly accessToken: Effect.Effect<Redacted.Redacted<string>, CairAuthError>
+    /** The current access token with its deadlines and generation. */
+    readonly get: Effect.Effect<AccessToken, CairAuthError>
+    /** The whole current token set. */
+    readonly tokenSet: Effect.Effect<TokenSet, CairAuthError>
+    /** Obtains a new token set now (or joins the request under way) and waits for it. */
+    readonly refresh: Effect.Effect<AccessToken, CairAuthError>
+    /** Throws the current access token away; the next caller gets a new one. */
+    readonly invalidate: Effect.Effect<void>
+    /**
+     * Throws the access token away only if it is still the current one: a late 401 for a
+     * token that was already replaced leaves the new one alone.
+     */
+    readonly invalidateToken: (token: Redacted.Redacted<string> | AccessToken) => Effect.Effect<void>
+    /** Every token acquired, fallback, failure and invalidation, from the time of subscription. */
+    readonly events: Stream.Stream<TokenEvent>
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const CairAuth: Context.Tag<CairAuth, CairAuth.Service> = internal.tag
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string> | string
+  /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
+  readonly baseUrl?: string | URL | undefined
+  /**
+   * A refresh starts in the background once less than this remains of the token's life.
+   * Default 60 000; at most half the token's lifetime is used, so short tokens work too.
+   */
+  readonly refreshWindowMs?: number | undefined
+  /**
+   * A token is not handed out in its last milliseconds: a request made with it could arrive
+   * after it expired. Default 5 000; at most a tenth of the token's lifetime.
+   */
+  readonly expiryMarginMs?: number | undefined
+  /** Timeout of one attempt, headers and body, in milliseconds. Default 10 000. */
+  readonly requestTimeoutMs?: number | undefined
+  /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3. */
+  readonly maxRetries?: number | undefined
+  /** The delays between retries. Default: exponential from 200 ms with jitter, each at most 5 s. */
+  readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
+}
+
+/**
+ * Checks options and fills in defaults, without building anything: the Promise adapter uses it
+ * to reject bad options up front.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const validateOptions = (options: Options): Either.Either<Options, InvalidOptions> =>
+  Either.map(resolveOptions(options as ResolvableOptions), () => options)
+
+/**
+ * Builds the service on a `TokenEndpoint` and a `TokenStore`. Needs a `Scope`: background
+ * refreshes run in it and stop when it closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs"> & { readonly clientId: string }
+): Effect.Effect<CairAuth.Service, never, TokenEndpoint | TokenStore.TokenStore | Scope.Scope> =>
+  internal.make({
+    clientId: options.clientId,
+    refreshWindowMs: options.refreshWindowMs ?? 60_000,
+    expiryMarginMs: options.expiryMarginMs ?? 5_000
+  })
+
+/**
+ * `CairAuth` with the token endpoints on the app's `HttpClient` and an in-memory store. Invalid
+ * options are a defect (`InvalidOptions`) at layer build.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * const AuthLive = CairAuth.layer({ clientId: "my-client", clientSecret: process.env.CAIR_SECRET! }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * const program = Effect.gen(function*() {
+ *   const auth = yield* CairAuth.CairAuth
+ *   const token = yield* auth.accessToken
+ * })
+ * Effect.runPromise(Effect.provide(program, AuthLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(
+    Effect.map(Effect.orDie(resolveOptions(options as ResolvableOptions)), (resolved) =>
+      Layer.scoped(CairAuth, internal.make(resolved)).pipe(
+        Layer.provide(tokenEndpoint.layerResolved(resolved)),
+        Layer.provide(TokenStore.layerMemory)
+      ))
+  )
+
+const baseUrlConfig = Config.string("CAIR_BASE_URL").pipe(
+  Config.mapOrFail((url) => Either.mapLeft(parseBaseUrl(url), (error) => ConfigError.InvalidData([], error.description))),
+  Config.withDefault(defaultBaseUrl)
+)
+
+/**
+ * The options read through Effect `Config`: `CAIR_CLIENT_ID`, `CAIR_CLIENT_SECRET` (redacted)
+ * and optional `CAIR_BASE_URL`. A missing or invalid one is a `ConfigError` naming it.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const config: Config.Config<Options> = Config.all({
+  clientId: Config.nonEmptyString("CAIR_CLIENT_ID"),
+  clientSecret: Config.redacted(Config.nonEmptyString("CAIR_CLIENT_SECRET")),
+  baseUrl: baseUrlConfig
+})
+
+/**
+ * `layer` with its options from `config`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<CairAuth, ConfigError.ConfigError, HttpClient.HttpClient> = Layer.unwrapEffect(
+  Effect.map(config, layer)
+)

@@ -1,0 +1,150 @@
+/**
+ * The typed failures of `@cair/auth`. Each carries what a caller needs to act (the HTTP status, a
+ * `Retry-After` delay) and a message that says what went wrong; none ever holds a secret or a token.
+ *
+ * @since 0.1.0
+ */
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * `POST /api/token` answered 401: the client id or secret is wrong, or the client was disabled.
+ * Retrying does not help; fix the credentials.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>("@cair/auth/InvalidCredentials")(
+  "InvalidCredentials",
+  {
+    clientId: Schema.String,
+    status: Schema.Number
+  }
+) {
+  override get message(): string {
+    return `The Cair token endpoint rejected the credentials of client "${this.clientId}" (HTTP ${this.status}). ` +
+      "Check CAIR_CLIENT_ID and CAIR_CLIENT_SECRET against the admin panel."
+  }
+}
+
+/**
+ * Why a token request failed.
+ *
+ * - `Transport`: the connection failed (refused, reset, DNS).
+ * - `Timeout`: no complete answer within `requestTimeoutMs`.
+ * - `Status`: the server answered a non-2xx status (after the retries, for a transient one).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const TokenRequestFailureReason = Schema.Literal("Transport", "Timeout", "Status")
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type TokenRequestFailureReason = typeof TokenRequestFailureReason.Type
+
+/**
+ * A token request did not produce a token set: network failure, timeout, or a non-2xx status
+ * (5xx, 429 and 408 only after the configured retries).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TokenRequestFailed extends Schema.TaggedError<TokenRequestFailed>("@cair/auth/TokenRequestFailed")(
+  "TokenRequestFailed",
+  {
+    endpoint: Schema.String,
+    reason: TokenRequestFailureReason,
+    status: Schema.optional(Schema.Number),
+    retryAfterMs: Schema.optional(Schema.Number),
+    description: Schema.String
+  }
+) {
+  /**
+   * Whether another attempt may succeed: transport failures, timeouts, 408, 429 and 5xx.
+   *
+   * @since 0.1.0
+   */
+  get isTransient(): boolean {
+    return this.status === undefined || this.status === 408 || this.status === 429 || this.status >= 500
+  }
+
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    const retryAfter = this.retryAfterMs === undefined ? "" : `; the server asked to wait ${this.retryAfterMs} ms`
+    return `Token request to ${this.endpoint} failed: ${this.reason}${status}: ${this.description}${retryAfter}`
+  }
+}
+
+/**
+ * The server answered 2xx with a body that is not a token set: not JSON, a missing field, a wrong
+ * type or a date that does not parse. `problems` names the fields, never their values.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedTokenResponse
+  extends Schema.TaggedError<MalformedTokenResponse>("@cair/auth/MalformedTokenResponse")("MalformedTokenResponse", {
+    endpoint: Schema.String,
+    status: Schema.Number,
+    problems: Schema.Array(Schema.String)
+  })
+{
+  override get message(): string {
+    return `The answer of ${this.endpoint} (HTTP ${this.status}) is not a token set: ${this.problems.join("; ")}`
+  }
+}
+
+/**
+ * `POST /api/refresh` answered 4xx: the refresh token is unknown, used or expired. `CairAuth`
+ * handles it by falling back to the client credentials; it reaches callers of `TokenEndpoint` only.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RefreshTokenRejected extends Schema.TaggedError<RefreshTokenRejected>("@cair/auth/RefreshTokenRejected")(
+  "RefreshTokenRejected",
+  {
+    status: Schema.Number
+  }
+) {
+  override get message(): string {
+    return `The Cair refresh endpoint rejected the refresh token (HTTP ${this.status})`
+  }
+}
+
+/**
+ * Options given to `CairAuth.layer` or the Promise adapter are not usable.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidOptions extends Schema.TaggedError<InvalidOptions>("@cair/auth/InvalidOptions")(
+  "InvalidOptions",
+  {
+    option: Schema.String,
+    description: Schema.String
+  }
+) {
+  override get message(): string {
+    return `Invalid Cair auth option "${this.option}": ${this.description}`
+  }
+}
+
+/**
+ * What `CairAuth.accessToken` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CairAuthError = InvalidCredentials | TokenRequestFailed | MalformedTokenResponse
+
+/**
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isCairAuthError = (u: unknown): u is CairAuthError =>
+  Predicate.isTagged(u, "InvalidCredentials") || Predicate.isTagged(u, "TokenRequestFailed") ||
+  Predicate.isTagged(u, "MalformedTokenResponse")

@@ -1,0 +1,122 @@
+/**
+ * The two Cair token endpoints, `POST /api/token` and `POST /api/refresh`, on `HttpClient`: one
+ * timeout per attempt, transient failures retried on a `Schedule` that honours `Retry-After`,
+ * bodies decoded with `Schema` into `Redacted` tokens. No cache: that is `CairAuth`'s job.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type {
+  InvalidCredentials,
+  MalformedTokenResponse,
+  RefreshTokenRejected,
+  TokenRequestFailed
+} from "./CairAuthError.js"
+import * as internal from "./internal/tokenEndpoint.js"
+import { type Options, resolveOptions } from "./internal/options.js"
+import type { TokenSet } from "./TokenSet.js"
+
+/**
+ * A token set with the local times of the exchange and the server's `Date` header, from which
+ * `CairAuth` works out how long the token lives on the local clock.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface IssuedTokenSet {
+  readonly tokens: TokenSet
+  /** Local epoch milliseconds when the request was sent. */
+  readonly sentAt: number
+  /** Local epoch milliseconds when the answer's headers arrived. */
+  readonly receivedAt: number
+  /** The server's `Date` header in epoch milliseconds, when it sent a readable one. */
+  readonly serverDate: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export interface TokenEndpoint {
+  readonly _: unique symbol
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export declare namespace TokenEndpoint {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /** `POST /api/token` with the client credentials. */
+    readonly requestToken: Effect.Effect<
+      IssuedTokenSet,
+      InvalidCredentials | TokenRequestFailed | MalformedTokenResponse
+    >
+    /** `POST /api/refresh` with a refresh token; a 4xx answer is `RefreshTokenRejected`. */
+    readonly refresh: (
+      refreshToken: Redacted.Redacted<string>
+    ) => Effect.Effect<IssuedTokenSet, RefreshTokenRejected | TokenRequestFailed | MalformedTokenResponse>
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const TokenEndpoint: Context.Tag<TokenEndpoint, TokenEndpoint.Service> = internal.tag
+
+/**
+ * The options of the endpoints: where, who, and how patiently.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenEndpointOptions {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string> | string
+  /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
+  readonly baseUrl?: string | URL | undefined
+  /** Timeout of one attempt, headers and body, in milliseconds. Default 10 000. */
+  readonly requestTimeoutMs?: number | undefined
+  /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3. */
+  readonly maxRetries?: number | undefined
+  /** The delays between retries. Default: exponential from 200 ms with jitter, each at most 5 s. */
+  readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
+}
+
+/**
+ * The default delays between retries: exponential from 200 ms, doubling, jittered, each capped
+ * at 5 seconds. `maxRetries` bounds their number and a `Retry-After` lengthens any of them.
+ *
+ * @since 0.1.0
+ * @category retry
+ */
+export const defaultRetrySchedule: Schedule.Schedule<unknown, TokenRequestFailed> = internal.defaultRetrySchedule
+
+/**
+ * Builds the endpoints on the `HttpClient` of the environment. Invalid options are a defect
+ * (`InvalidOptions`): they are a programming error, caught at the first run.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: TokenEndpointOptions
+): Effect.Effect<TokenEndpoint.Service, never, HttpClient.HttpClient> =>
+  Effect.flatMap(Effect.orDie(resolveOptions(options as Options)), internal.makeResolved)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: TokenEndpointOptions): Layer.Layer<TokenEndpoint, never, HttpClient.HttpClient> =>
+  Layer.effect(TokenEndpoint, make(options))

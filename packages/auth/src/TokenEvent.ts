@@ -1,0 +1,48 @@
+/**
+ * What `CairAuth` tells its observers: every token obtained, every fallback to the client
+ * credentials, every failure and invalidation. Events hold no secret: log, meter or persist them.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import type { CairAuthError, RefreshTokenRejected } from "./CairAuthError.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TokenEvent = Data.TaggedEnum<{
+  /** A new token set is in the cache. `source`: how it was obtained. */
+  readonly Acquired: {
+    readonly source: "credentials" | "refresh" | "store"
+    readonly generation: number
+    /** When the access token expires, on the local clock. */
+    readonly expiresAt: Date
+    /** The token had expired (or was about to) when it arrived: a server or clock problem. */
+    readonly expiredOnArrival: boolean
+  }
+  /** The refresh token could not be used; the client credentials were used instead. */
+  readonly FellBack: {
+    readonly reason: "RefreshTokenExpired" | "RefreshTokenRejected"
+    readonly cause: RefreshTokenRejected | undefined
+  }
+  /** A token request failed. `background`: a still-valid token kept being served meanwhile. */
+  readonly Failed: {
+    readonly error: CairAuthError
+    readonly background: boolean
+    /** No new request starts before this time. */
+    readonly retryAt: Date
+  }
+  /** The access token of this generation was thrown away (for example after a 401). */
+  readonly Invalidated: {
+    readonly generation: number
+  }
+}>
+
+/**
+ * Constructors and matchers: `TokenEvent.Acquired({...})`, `TokenEvent.$match(...)`, `TokenEvent.$is("Failed")`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const TokenEvent = Data.taggedEnum<TokenEvent>()

@@ -1,0 +1,62 @@
+/**
+ * Where `CairAuth` keeps the latest token set between requests. The default keeps it in a `Ref`
+ * in memory; a store shared between processes (Redis, a database) can implement the same three
+ * operations so that a fleet shares one token.
+ *
+ * `CairAuth` reads the store when it starts (a persisted token is reused) and before each token
+ * request (another process may have refreshed already), and writes every token set it obtains.
+ * The cached read itself never touches the store.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type { IssuedTokenSet } from "./TokenEndpoint.js"
+
+/**
+ * A token set as the token endpoint issued it, with the local times of the exchange. A store
+ * that persists it must keep `tokens` secret (its tokens are `Redacted`; encode them with the
+ * `TokenSet` schema).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StoredTokenSet = IssuedTokenSet
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class TokenStore extends Context.Tag("@cair/auth/TokenStore")<TokenStore, {
+  /** The latest token set, if any. A store that cannot answer should log and answer `None`. */
+  readonly get: Effect.Effect<Option.Option<StoredTokenSet>>
+  /** Replaces the latest token set. A store that cannot write should log and carry on. */
+  readonly set: (tokens: StoredTokenSet) => Effect.Effect<void>
+  /** Forgets the token set. */
+  readonly clear: Effect.Effect<void>
+}>() {}
+
+/**
+ * A store in a `Ref`, private to one `CairAuth`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<TokenStore["Type"]> = Effect.map(
+  Ref.make(Option.none<StoredTokenSet>()),
+  (ref) =>
+    TokenStore.of({
+      get: Ref.get(ref),
+      set: (tokens) => Ref.set(ref, Option.some(tokens)),
+      clear: Ref.set(ref, Option.none())
+    })
+)
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, makeMemory)

@@ -1,0 +1,29 @@
+/**
+ * @since 0.1.0
+ */
+export * as CairAuth from "./CairAuth.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CairAuthError from "./CairAuthError.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TokenEndpoint from "./TokenEndpoint.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TokenEvent from "./TokenEvent.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TokenSet from "./TokenSet.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as TokenStore from "./TokenStore.js"

@@ -1,0 +1,15 @@
+import * as Option from "effect/Option"
+
+/**
+ * Reads a `Retry-After` header: a number of seconds or an HTTP date. Answers the delay in
+ * milliseconds from `now`, never negative; `None` when the header is absent or unreadable.
+ *
+ * @internal
+ */
+export const parseRetryAfter = (header: string | undefined, now: number): Option.Option<number> => {
+  if (header === undefined) return Option.none()
+  const value = header.trim()
+  if (/^\d+$/.test(value)) return Option.some(Number(value) * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? Option.none() : Option.some(Math.max(0, date - now))
+}

@@ -1,0 +1,208 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { flow, identity } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import {
+  InvalidCredentials,
+  MalformedTokenResponse,
+  RefreshTokenRejected,
+  TokenRequestFailed
+} from "../CairAuthError.js"
+import type * as TokenEndpoint from "../TokenEndpoint.js"
+import { ClientCredentials, RefreshRequest, TokenSet } from "../TokenSet.js"
+import type { ResolvedOptions } from "./options.js"
+import { parseRetryAfter } from "./retryAfter.js"
+
+/** @internal */
+export const tag = Context.GenericTag<TokenEndpoint.TokenEndpoint, TokenEndpoint.TokenEndpoint.Service>(
+  "@cair/auth/TokenEndpoint"
+)
+
+/** A token set is a few hundred bytes; anything past this is not one. */
+const maxBodyBytes = 64 * 1024
+
+/** A `Retry-After` longer than this is not waited for within one retry cycle. */
+const maxRetryAfterMs = 60_000
+
+/**
+ * Exponential backoff from 200 ms, doubling, with jitter, each delay capped at 5 seconds.
+ *
+ * @internal
+ */
+export const defaultRetrySchedule: Schedule.Schedule<unknown, TokenRequestFailed> = Schedule.exponential(
+  "200 millis"
+).pipe(
+  Schedule.jittered,
+  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(5)))
+)
+
+/** Waits at least as long as the server's `Retry-After`, and gives up when it asks for too long. */
+const honourRetryAfter = Schedule.identity<TokenRequestFailed>().pipe(
+  Schedule.whileInput((error) => (error.retryAfterMs ?? 0) <= maxRetryAfterMs),
+  Schedule.addDelay((error) => Duration.millis(error.retryAfterMs ?? 0))
+)
+
+const retryPolicy = (options: ResolvedOptions) =>
+  (options.retrySchedule ?? defaultRetrySchedule).pipe(
+    Schedule.intersect(Schedule.recurs(options.maxRetries)),
+    Schedule.intersect(honourRetryAfter)
+  )
+
+type Permanent = InvalidCredentials | RefreshTokenRejected | MalformedTokenResponse
+
+const statusDescription = (status: number): string =>
+  status === 429
+    ? "rate limited"
+    : status === 408
+    ? "the server timed out waiting for the request"
+    : status >= 500
+    ? "server error"
+    : "unexpected status"
+
+/** Reads the body as text, or `None` once it grows past `maxBodyBytes`. */
+const readBody = (response: HttpClientResponse.HttpClientResponse) =>
+  Stream.runFoldWhile(
+    response.stream,
+    { chunks: Chunk.empty<Uint8Array>(), size: 0 },
+    (acc) => acc.size <= maxBodyBytes,
+    (acc, chunk) => ({ chunks: Chunk.append(acc.chunks, chunk), size: acc.size + chunk.length })
+  ).pipe(
+    Effect.map((acc) =>
+      acc.size > maxBodyBytes
+        ? Option.none()
+        : Option.some(Buffer.concat(Chunk.toArray(acc.chunks)).toString("utf8"))
+    )
+  )
+
+const describeParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map(({ _tag, path }) => {
+    const field = path.length === 0 ? "body" : path.join(".")
+    return _tag === "Missing" ? `${field} is missing` : `${field} has the wrong type or format`
+  })
+
+const decodeTokenSet = Schema.decodeUnknownEither(TokenSet)
+
+const parseTokenSet = (
+  endpoint: string,
+  status: number,
+  text: string
+): Either.Either<TokenSet, MalformedTokenResponse> => {
+  const malformed = (problems: ReadonlyArray<string>) => new MalformedTokenResponse({ endpoint, status, problems })
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Either.left(malformed([text.trim() === "" ? "the body is empty" : "the body is not JSON"]))
+  }
+  return Either.mapLeft(decodeTokenSet(json, { onExcessProperty: "ignore" }), (error) =>
+    malformed(describeParseError(error)))
+}
+
+/** @internal */
+export const makeResolved = (options: ResolvedOptions) =>
+  Effect.gen(function*() {
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(options.baseUrl), HttpClientRequest.acceptJson))
+    )
+    const policy = retryPolicy(options)
+
+    const send = <E extends Permanent>(
+      path: string,
+      request: Effect.Effect<HttpClientRequest.HttpClientRequest>,
+      rejected: (status: number) => Option.Option<E>
+    ): Effect.Effect<TokenEndpoint.IssuedTokenSet, E | TokenRequestFailed | MalformedTokenResponse> => {
+      const endpoint = options.baseUrl + path
+      const failed = (reason: TokenRequestFailed["reason"], description: string, status?: number, retryAfterMs?: number) =>
+        new TokenRequestFailed({ endpoint, reason, description, status, retryAfterMs })
+      const fromHttpError = (error: HttpClientError.HttpClientError) => failed("Transport", error.reason)
+
+      const attempt: Effect.Effect<
+        Either.Either<TokenEndpoint.IssuedTokenSet, E | MalformedTokenResponse>,
+        TokenRequestFailed
+      > = Effect.gen(function*() {
+        const sentAt = yield* Clock.currentTimeMillis
+        const response = yield* request.pipe(Effect.flatMap(client.execute))
+        const receivedAt = yield* Clock.currentTimeMillis
+        const status = response.status
+        if (status < 200 || status >= 300) {
+          const permanent = rejected(status)
+          if (Option.isSome(permanent)) return Either.left(permanent.value)
+          const retryAfter = parseRetryAfter(response.headers["retry-after"], receivedAt)
+          return yield* Effect.fail(failed("Status", statusDescription(status), status, Option.getOrUndefined(retryAfter)))
+        }
+        const text = yield* readBody(response)
+        if (Option.isNone(text)) {
+          return Either.left(
+            new MalformedTokenResponse({ endpoint, status, problems: [`the body is larger than ${maxBodyBytes} bytes`] })
+          )
+        }
+        const serverDate = Date.parse(response.headers["date"] ?? "")
+        return Either.map(parseTokenSet(endpoint, status, text.value), (tokens): TokenEndpoint.IssuedTokenSet => ({
+          tokens,
+          sentAt,
+          receivedAt,
+          serverDate: Number.isNaN(serverDate) ? undefined : serverDate
+        }))
+      }).pipe(
+        Effect.catchTags({ RequestError: fromHttpError, ResponseError: fromHttpError }),
+        Effect.timeoutFail({
+          duration: Duration.millis(options.requestTimeoutMs),
+          onTimeout: () => failed("Timeout", `no complete answer within ${options.requestTimeoutMs} ms`)
+        }),
+        Effect.tapError((error) => Effect.logDebug(`Cair token request attempt failed: ${error.message}`))
+      )
+
+      return attempt.pipe(
+        Effect.retry({ schedule: policy, while: (error) => error.isTransient }),
+        Effect.flatMap(identity),
+        Effect.withSpan(`CairAuth POST ${path}`, {
+          kind: "client",
+          attributes: { "cair.client_id": options.clientId, "url.full": endpoint }
+        })
+      )
+    }
+
+    const requestToken = send(
+      "/api/token",
+      HttpClientRequest.schemaBodyJson(ClientCredentials)(
+        HttpClientRequest.post("/api/token"),
+        new ClientCredentials({ clientId: options.clientId, clientSecret: options.clientSecret })
+      ).pipe(Effect.orDie),
+      (status) =>
+        status === 401 || status === 403
+          ? Option.some(new InvalidCredentials({ clientId: options.clientId, status }))
+          : Option.none()
+    )
+
+    const refresh = (refreshToken: Redacted.Redacted<string>) =>
+      send(
+        "/api/refresh",
+        HttpClientRequest.schemaBodyJson(RefreshRequest)(
+          HttpClientRequest.post("/api/refresh"),
+          new RefreshRequest({ refreshToken })
+        ).pipe(Effect.orDie),
+        (status) =>
+          status >= 400 && status < 500 && status !== 408 && status !== 429
+            ? Option.some(new RefreshTokenRejected({ status }))
+            : Option.none()
+      )
+
+    return tag.of({ requestToken, refresh })
+  })
+
+/** @internal */
+export const layerResolved = (options: ResolvedOptions) => Layer.effect(tag, makeResolved(options))
