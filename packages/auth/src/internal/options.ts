@@ -53,11 +53,13 @@ export const parseBaseUrl = (input: string | URL): Either.Either<string, Invalid
   return invalid(`must use https: (plain http: is allowed for loopback hosts only), got "${url.protocol}//${url.host}"`)
 }
 
-const duration = (option: string, value: number | undefined, fallback: number) => {
+const duration = (option: string, value: number | undefined, fallback: number, positive = false) => {
   if (value === undefined) return Either.right(fallback)
-  return Number.isFinite(value) && value >= 0
+  return typeof value === "number" && Number.isFinite(value) && (positive ? value > 0 : value >= 0)
     ? Either.right(value)
-    : Either.left(new InvalidOptions({ option, description: `must be a finite number >= 0, got ${value}` }))
+    : Either.left(
+      new InvalidOptions({ option, description: `must be a finite number ${positive ? ">" : ">="} 0, got ${value}` })
+    )
 }
 
 /**
@@ -88,7 +90,7 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
       baseUrl: yield* parseBaseUrl(options.baseUrl ?? defaultBaseUrl),
       refreshWindowMs: yield* duration("refreshWindowMs", options.refreshWindowMs, 60_000),
       expiryMarginMs: yield* duration("expiryMarginMs", options.expiryMarginMs, 5_000),
-      requestTimeoutMs: yield* duration("requestTimeoutMs", options.requestTimeoutMs, 10_000),
+      requestTimeoutMs: yield* duration("requestTimeoutMs", options.requestTimeoutMs, 10_000, true),
       maxRetries,
       retrySchedule: options.retrySchedule
     }

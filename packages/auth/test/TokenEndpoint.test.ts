@@ -1,0 +1,107 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
+import * as TokenEndpoint from "../src/TokenEndpoint.js"
+import { credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
+import type { Reply } from "./fixtures.js"
+
+const endpointOn = (reply: (path: string) => Reply, options: Partial<TokenEndpoint.TokenEndpointOptions> = {}) =>
+  Effect.gen(function*() {
+    const http = yield* scriptedHttp((request) => Effect.succeed(reply(request.path)))
+    const endpoint = yield* TokenEndpoint.make({
+      ...credentials,
+      baseUrl: "http://127.0.0.1:9/base/",
+      retrySchedule: Schedule.spaced("10 millis"),
+      ...options
+    }).pipe(Effect.provide(http.layer))
+    return { endpoint, http }
+  })
+
+describe("TokenEndpoint", () => {
+  it.effect("posts the credentials and the refresh token as JSON under the base path", () =>
+    Effect.gen(function*() {
+      const { endpoint, http } = yield* endpointOn(() => tokenResponse({ n: 1, now: 0, date: 0 }))
+      const issued = yield* endpoint.requestToken
+      yield* endpoint.refresh(issued.tokens.refreshToken)
+      expect(Redacted.value(issued.tokens.accessToken)).toBe(secrets.accessToken(1))
+      expect(issued.serverDate).toBe(0)
+      expect((yield* http.requests).map(({ body, path }) => ({ body, path }))).toEqual([
+        { path: "/base/api/token", body: { clientId: credentials.clientId, clientSecret: secrets.clientSecret } },
+        { path: "/base/api/refresh", body: { refreshToken: secrets.refreshToken(1) } }
+      ])
+    }))
+
+  it.effect("turns a 4xx from /api/refresh into RefreshTokenRejected, without retrying", () =>
+    Effect.gen(function*() {
+      for (const status of [400, 401, 403, 404]) {
+        const { endpoint, http } = yield* endpointOn(() => jsonResponse(status, { message: "expired" }))
+        expect(yield* Effect.flip(endpoint.refresh(Redacted.make("x")))).toMatchObject({
+          _tag: "RefreshTokenRejected",
+          status
+        })
+        expect(yield* http.count()).toBe(1)
+      }
+    }))
+
+  it.effect("fails other 4xx from /api/token at once, and transient statuses after the retries", () =>
+    Effect.gen(function*() {
+      const notFound = yield* endpointOn(() => jsonResponse(404, {}))
+      const error = yield* Effect.flip(notFound.endpoint.requestToken)
+      expect(error).toMatchObject({ _tag: "TokenRequestFailed", reason: "Status", status: 404 })
+      expect(error.message).toContain("HTTP 404")
+      expect(yield* notFound.http.count()).toBe(1)
+      for (const status of [408, 429, 500, 502]) {
+        const failing = yield* endpointOn(() => jsonResponse(status, {}), { maxRetries: 2 })
+        const fiber = yield* Effect.fork(Effect.flip(failing.endpoint.requestToken))
+        yield* TestClock.adjust("1 second")
+        expect(yield* Fiber.join(fiber)).toMatchObject({ status })
+        expect(yield* failing.http.count()).toBe(3)
+      }
+    }))
+
+  it.effect("refuses a body larger than a token set could be", () =>
+    Effect.gen(function*() {
+      const { endpoint } = yield* endpointOn(() => jsonResponse(200, "x".repeat(200_000)))
+      expect(yield* Effect.flip(endpoint.requestToken)).toMatchObject({
+        _tag: "MalformedTokenResponse",
+        problems: ["the body is larger than 65536 bytes"]
+      })
+    }))
+
+  it.effect("ignores extra fields and reports an empty body", () =>
+    Effect.gen(function*() {
+      const extra = yield* endpointOn(() =>
+        jsonResponse(200, {
+          accessToken: "a",
+          refreshToken: "r",
+          expiresAt: "2030-01-01T00:00:00Z",
+          refreshTokenExpiresAt: "2030-01-02T00:00:00Z",
+          scope: "eligibility"
+        })
+      )
+      expect((yield* extra.endpoint.requestToken).tokens.expiresAt.toISOString()).toBe("2030-01-01T00:00:00.000Z")
+      const empty = yield* endpointOn(() => new Response("", { status: 200 }))
+      expect(yield* Effect.flip(empty.endpoint.requestToken)).toMatchObject({ problems: ["the body is empty"] })
+    }))
+
+  it.effect("rejects invalid options as an InvalidOptions defect that names the option", () =>
+    Effect.gen(function*() {
+      const cases = [
+        [{ baseUrl: "http://cair.example.com" }, "baseUrl"],
+        [{ baseUrl: "not a url" }, "baseUrl"],
+        [{ clientId: "" }, "clientId"],
+        [{ clientSecret: "" }, "clientSecret"],
+        [{ requestTimeoutMs: -1 }, "requestTimeoutMs"],
+        [{ maxRetries: 1.5 }, "maxRetries"]
+      ] as const
+      for (const [options, option] of cases) {
+        const exit = yield* Effect.exit(endpointOn(() => "hang", options))
+        expect(exit).toMatchObject(Exit.die({ _tag: "InvalidOptions", option }))
+        expect(JSON.stringify(exit)).not.toContain(secrets.clientSecret)
+      }
+    }))
+})
