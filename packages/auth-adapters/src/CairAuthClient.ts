@@ -1,0 +1,105 @@
+/**
+ * A Promise client for the Cair Health token: everything `@cair/auth` does (single flight,
+ * background refresh, retries, typed errors) behind an API like any other npm client.
+ *
+ * @since 0.1.0
+ */
+import type { CairAuthError, TokenEvent } from "@cair/auth"
+import * as internal from "./internal/cairAuthClient.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CairAuthClientOptions {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
+  readonly baseUrl?: string | URL | undefined
+  /** A refresh starts in the background once less than this remains of the token's life. Default 60 000. */
+  readonly refreshWindowMs?: number | undefined
+  /** Timeout of one token request attempt in milliseconds. Default 10 000. */
+  readonly requestTimeoutMs?: number | undefined
+  /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3. */
+  readonly maxRetries?: number | undefined
+  /** The `fetch` used for token requests and `client.fetch`. Default: the global `fetch`. */
+  readonly fetch?: typeof globalThis.fetch | undefined
+  /**
+   * Called with every token event (acquired, fell back, failed, invalidated): for logs and
+   * metrics. Events hold no secret. An exception thrown here is ignored.
+   */
+  readonly onEvent?: ((event: TokenEvent.TokenEvent) => void) | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallOptions {
+  /** Aborting rejects this call at once; the shared token request goes on for other callers. */
+  readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CairAuthClient extends AsyncDisposable {
+  /** The current access token; waits for a token request only when no valid token is cached. */
+  readonly getAccessToken: (options?: CallOptions) => Promise<string>
+  /** `"Bearer <token>"`, for an `Authorization` header. */
+  readonly getAuthorizationHeader: (options?: CallOptions) => Promise<string>
+  /**
+   * `fetch` with the `Authorization` header set. A relative path resolves against `baseUrl`; an
+   * absolute URL must have the origin of `baseUrl` (the token is never sent elsewhere). On a 401 the
+   * token is invalidated and the request sent once more with a new one; a second 401 is returned.
+   * A body that cannot be sent twice (a `ReadableStream`) is not retried: the 401 is returned.
+   */
+  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+  /** Throws the current access token away; the next call gets a new one. */
+  readonly invalidate: () => Promise<void>
+  /** Stops everything: pending calls reject with `ClientClosed`, and no timer or socket is left. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * The rejection of a call made after `close()`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ClientClosed extends Error {
+  readonly _tag = "ClientClosed"
+  constructor() {
+    super("The Cair auth client was closed")
+    this.name = "ClientClosed"
+  }
+}
+
+/**
+ * What a call can reject with: the core's typed errors (`InvalidCredentials`, `TokenRequestFailed`,
+ * `MalformedTokenResponse`, all `Error` instances with a `_tag`), `ClientClosed`, or the caller's
+ * `AbortSignal` reason (a `DOMException` named `AbortError` unless the caller gave another).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CairAuthClientError = CairAuthError.CairAuthError | ClientClosed
+
+/**
+ * Creates a client. Throws `InvalidOptions` at once for unusable options. Nothing is requested
+ * until the first call.
+ *
+ * @example
+ * ```js
+ * const { createCairAuthClient } = require("@cair/auth-adapters")
+ *
+ * const auth = createCairAuthClient({ clientId: process.env.CAIR_CLIENT_ID, clientSecret: process.env.CAIR_CLIENT_SECRET })
+ * const response = await auth.fetch("/api/eligibility/v1", { method: "POST", body: JSON.stringify(query) })
+ * await auth.close()
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const createCairAuthClient: (options: CairAuthClientOptions) => CairAuthClient = internal.make

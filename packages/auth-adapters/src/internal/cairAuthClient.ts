@@ -1,0 +1,160 @@
+import { CairAuth, type TokenEvent } from "@cair/auth"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type * as Api from "../CairAuthClient.js"
+import { ClientClosed } from "../CairAuthClient.js"
+
+/**
+ * What the Promise side keeps of the core's cache: the token of one generation, unwrapped once,
+ * with its deadlines. Read without entering the Effect runtime.
+ */
+interface Snapshot {
+  readonly value: string
+  readonly generation: number
+  readonly refreshAt: number
+  readonly usableUntil: number
+}
+
+const abortReason = (signal: AbortSignal): unknown =>
+  signal.reason ?? new DOMException("This operation was aborted", "AbortError")
+
+/** Whether `fetch` can send this body a second time. */
+const isReplayable = (body: RequestInit["body"]): boolean =>
+  body === undefined || body === null || typeof body === "string" || body instanceof URLSearchParams ||
+  body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof FormData
+
+/** @internal */
+export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => {
+  const validated = CairAuth.validateOptions(options)
+  if (Either.isLeft(validated)) throw validated.left
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  const base = new URL(options.baseUrl ?? "https://forecaster.cairhealth.com")
+  const basePath = base.pathname.replace(/\/+$/, "")
+
+  const runtime = ManagedRuntime.make(
+    CairAuth.layer(options).pipe(
+      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchImpl))
+    )
+  )
+
+  let snapshot: Snapshot | undefined
+  /** Within the refresh window, no need to ask the core again before this: a refresh is under way or resting. */
+  let quietUntil = 0
+  let closed = false
+
+  const onEvent = (event: TokenEvent.TokenEvent) => {
+    if (event._tag === "Failed") quietUntil = event.retryAt.getTime()
+    else snapshot = undefined
+    if (options.onEvent !== undefined) {
+      try {
+        options.onEvent(event)
+      } catch {
+        // An observer's exception must not break token handling.
+      }
+    }
+  }
+  runtime.runFork(Effect.flatMap(CairAuth.CairAuth, (auth) => Stream.runForEach(auth.events, (event) => Effect.sync(() => onEvent(event)))))
+
+  /** Runs an effect of the core and settles like a plain Promise API: the typed error itself, or the abort reason. */
+  const run = <A>(effect: Effect.Effect<A, unknown, CairAuth.CairAuth>, signal?: AbortSignal): Promise<A> => {
+    if (closed) return Promise.reject(new ClientClosed())
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    return runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }).then((exit) => {
+      if (Exit.isSuccess(exit)) return exit.value
+      if (signal?.aborted) throw abortReason(signal)
+      if (closed || Cause.isInterruptedOnly(exit.cause)) throw new ClientClosed()
+      throw Option.getOrElse(Cause.failureOption(exit.cause), () => Cause.squash(exit.cause))
+    })
+  }
+
+  const remember = (token: CairAuth.AccessToken): string => {
+    const value = Redacted.value(token.token)
+    snapshot = { value, generation: token.generation, refreshAt: token.refreshAt, usableUntil: token.usableUntil }
+    // Asked within the refresh window: the core has started a background refresh (or is resting).
+    quietUntil = Date.now() >= token.refreshAt ? Infinity : 0
+    return value
+  }
+
+  const slow = (signal: AbortSignal | undefined) =>
+    run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.get), signal).then(remember)
+
+  const getAccessToken = (callOptions?: Api.CallOptions): Promise<string> => {
+    const current = snapshot
+    const signal = callOptions?.signal
+    if (current !== undefined && !closed && (signal === undefined || !signal.aborted)) {
+      const now = Date.now()
+      if (now < current.refreshAt || (now < current.usableUntil && now < quietUntil)) {
+        return Promise.resolve(current.value)
+      }
+    }
+    return slow(signal)
+  }
+
+  const invalidateToken = (value: string) => {
+    if (snapshot?.value === value) snapshot = undefined
+    return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidateToken(Redacted.make(value))))
+  }
+
+  const resolveUrl = (input: string | URL): URL => {
+    if (typeof input === "string" && !/^[a-z][a-z0-9+.-]*:/i.test(input)) {
+      return new URL(basePath + (input.startsWith("/") ? input : `/${input}`), base.origin)
+    }
+    const url = new URL(input)
+    if (url.origin !== base.origin) {
+      throw new TypeError(`Refusing to send the Cair token to ${url.origin}: only ${base.origin} gets it`)
+    }
+    return url
+  }
+
+  const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const request = input instanceof Request
+      ? new Request(resolveUrl(input.url), input)
+      : new Request(resolveUrl(input), init)
+    const replayable = input instanceof Request ? true : isReplayable(init?.body)
+    const spare = replayable && request.body !== null ? request.clone() : request
+    const send = async (attempt: Request) => {
+      const token = await getAccessToken({ signal: attempt.signal })
+      attempt.headers.set("authorization", `Bearer ${token}`)
+      return [token, await fetchImpl(attempt)] as const
+    }
+    const [token, response] = await send(request)
+    if (response.status !== 401 || !replayable) return response
+    await response.body?.cancel()
+    await invalidateToken(token)
+    return (await send(spare === request ? new Request(request) : spare))[1]
+  }
+
+  const close = async () => {
+    if (closed) return
+    closed = true
+    snapshot = undefined
+    await runtime.dispose()
+  }
+
+  const client: Api.CairAuthClient = {
+    getAccessToken,
+    getAuthorizationHeader: (callOptions) => getAccessToken(callOptions).then((token) => `Bearer ${token}`),
+    fetch: authFetch,
+    invalidate: () => {
+      snapshot = undefined
+      return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidate))
+    },
+    close,
+    [Symbol.asyncDispose]: close
+  }
+  const description = { clientId: options.clientId, baseUrl: base.origin + basePath }
+  return Object.defineProperties(client, {
+    toJSON: { value: () => description },
+    toString: { value: () => `CairAuthClient(${JSON.stringify(description)})` },
+    [Symbol.for("nodejs.util.inspect.custom")]: { value: () => `CairAuthClient ${JSON.stringify(description)}` }
+  })
+}
