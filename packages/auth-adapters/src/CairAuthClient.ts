@@ -25,6 +25,11 @@ export interface CairAuthClientOptions {
   /** The `fetch` used for token requests and `client.fetch`. Default: the global `fetch`. */
   readonly fetch?: typeof globalThis.fetch | undefined
   /**
+   * The least severe log line printed (with Effect's default logger, on the console): background
+   * refresh failures and fallbacks are warnings. Default `"Warning"`; `"None"` prints nothing.
+   */
+  readonly logLevel?: "Debug" | "Info" | "Warning" | "Error" | "None" | undefined
+  /**
    * Called with every token event (acquired, fell back, failed, invalidated): for logs and
    * metrics. Events hold no secret. An exception thrown here is ignored.
    */

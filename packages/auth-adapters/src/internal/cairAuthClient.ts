@@ -5,6 +5,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -18,10 +20,15 @@ import { ClientClosed } from "../CairAuthClient.js"
  */
 interface Snapshot {
   readonly value: string
+  /** Resolved with `value`: handing out the same settled promise is cheaper than making one per call. */
+  readonly promise: Promise<string>
   readonly generation: number
   readonly refreshAt: number
   readonly usableUntil: number
 }
+
+/** Node fires a longer timeout at once; a token living longer is re-checked after this. */
+const maxTimerDelayMs = 2 ** 31 - 1
 
 const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException("This operation was aborted", "AbortError")
@@ -42,18 +49,27 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const runtime = ManagedRuntime.make(
     CairAuth.layer(options).pipe(
       Layer.provide(FetchHttpClient.layer),
-      Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchImpl))
+      Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchImpl)),
+      Layer.merge(Logger.minimumLogLevel(LogLevel.fromLiteral(options.logLevel ?? "Warning")))
     )
   )
 
   let snapshot: Snapshot | undefined
+  /**
+   * The snapshot while it is before its refresh time: a cache hit reads nothing else, not even the
+   * clock (`Date.now()` costs as much as the rest of the call). An unref'd timer clears it at
+   * `refreshAt`; a timer firing late is covered by the refresh window (60 s by default) that still
+   * separates `refreshAt` from `usableUntil`.
+   */
+  let hot: Snapshot | undefined
+  let hotTimer: ReturnType<typeof setTimeout> | undefined
   /** Within the refresh window, no need to ask the core again before this: a refresh is under way or resting. */
   let quietUntil = 0
   let closed = false
 
   const onEvent = (event: TokenEvent.TokenEvent) => {
     if (event._tag === "Failed") quietUntil = event.retryAt.getTime()
-    else snapshot = undefined
+    else forget()
     if (options.onEvent !== undefined) {
       try {
         options.onEvent(event)
@@ -76,31 +92,53 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     })
   }
 
+  const forget = () => {
+    snapshot = hot = undefined
+    clearTimeout(hotTimer)
+  }
+
   const remember = (token: CairAuth.AccessToken): string => {
-    const value = Redacted.value(token.token)
-    snapshot = { value, generation: token.generation, refreshAt: token.refreshAt, usableUntil: token.usableUntil }
-    // Asked within the refresh window: the core has started a background refresh (or is resting).
+    if (snapshot?.generation !== token.generation) {
+      forget()
+      const value = Redacted.value(token.token)
+      snapshot = {
+        value,
+        promise: Promise.resolve(value),
+        generation: token.generation,
+        refreshAt: token.refreshAt,
+        usableUntil: token.usableUntil
+      }
+      const untilRefresh = token.refreshAt - Date.now()
+      if (untilRefresh > 0) {
+        hot = snapshot
+        hotTimer = setTimeout(() => (hot = undefined), Math.min(untilRefresh, maxTimerDelayMs))
+        hotTimer.unref?.()
+      }
+    }
+    // Asked within the refresh window: the core has started a background refresh (or is resting),
+    // and its next event tells when to ask again.
     quietUntil = Date.now() >= token.refreshAt ? Infinity : 0
-    return value
+    return snapshot.value
   }
 
   const slow = (signal: AbortSignal | undefined) =>
     run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.get), signal).then(remember)
 
   const getAccessToken = (callOptions?: Api.CallOptions): Promise<string> => {
-    const current = snapshot
     const signal = callOptions?.signal
+    if (hot !== undefined && (signal === undefined || !signal.aborted)) return hot.promise
+    const current = snapshot
     if (current !== undefined && !closed && (signal === undefined || !signal.aborted)) {
       const now = Date.now()
       if (now < current.refreshAt || (now < current.usableUntil && now < quietUntil)) {
-        return Promise.resolve(current.value)
+        return current.promise
       }
     }
     return slow(signal)
   }
 
   const invalidateToken = (value: string) => {
-    if (snapshot?.value === value) snapshot = undefined
+    if (snapshot?.value === value) forget()
     return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidateToken(Redacted.make(value))))
   }
 
@@ -136,7 +174,7 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const close = async () => {
     if (closed) return
     closed = true
-    snapshot = undefined
+    forget()
     await runtime.dispose()
   }
 
@@ -145,7 +183,7 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     getAuthorizationHeader: (callOptions) => getAccessToken(callOptions).then((token) => `Bearer ${token}`),
     fetch: authFetch,
     invalidate: () => {
-      snapshot = undefined
+      forget()
       return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidate))
     },
     close,
