@@ -3,6 +3,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as LogLevel from "effect/LogLevel"
 import type * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -165,7 +166,9 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
           const restUntil = now + restMs(failures, retryAfterMs)
           return [restUntil, { ...s, flight: undefined, failures, restUntil, lastError: error }]
         })
-        yield* Effect.logWarning(
+        // The callers of a foreground request get the error itself; a background failure only has the log.
+        yield* Effect.logWithLevel(
+          background ? LogLevel.Warning : LogLevel.Debug,
           `Cair token request failed${background ? " (still serving the current token)" : ""}; ` +
             `next attempt not before ${new Date(restUntil).toISOString()}: ${error.message}`
         )
