@@ -14,7 +14,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -25,7 +25,7 @@ import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { CairAuthError, InvalidOptions, TokenRequestFailed } from "./CairAuthError.js"
 import * as internal from "./internal/cairAuth.js"
-import { defaultBaseUrl, type Options as ResolvableOptions, parseBaseUrl, resolveOptions } from "./internal/options.js"
+import { baseUrlConfig, type Options as ResolvableOptions, resolveOptions } from "./internal/options.js"
 import * as tokenEndpoint from "./internal/tokenEndpoint.js"
 import type { TokenEndpoint } from "./TokenEndpoint.js"
 import type { TokenEvent } from "./TokenEvent.js"
@@ -179,11 +179,6 @@ export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient
         Layer.provide(TokenStore.layerMemory)
       ))
   )
-
-const baseUrlConfig = Config.string("CAIR_BASE_URL").pipe(
-  Config.mapOrFail((url) => Either.mapLeft(parseBaseUrl(url), (error) => ConfigError.InvalidData([], error.description))),
-  Config.withDefault(defaultBaseUrl)
-)
 
 /**
  * The options read through Effect `Config`: `CAIR_CLIENT_ID`, `CAIR_CLIENT_SECRET` (redacted)

@@ -11,6 +11,16 @@ export * as CairAuthError from "./CairAuthError.js"
 /**
  * @since 0.1.0
  */
+export * as CairAuthTest from "./CairAuthTest.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as CairHttpClient from "./CairHttpClient.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as TokenEndpoint from "./TokenEndpoint.js"
 
 /**

@@ -458,8 +458,15 @@ describe("CairAuth with a TokenStore", () => {
 describe("the package entry point", () => {
   it("exports every public module", async () => {
     const entry = await import("../src/index.js")
-    expect(Object.keys(entry).sort()).toEqual(
-      ["CairAuth", "CairAuthError", "TokenEndpoint", "TokenEvent", "TokenSet", "TokenStore"]
-    )
+    expect(Object.keys(entry).sort()).toEqual([
+      "CairAuth",
+      "CairAuthError",
+      "CairAuthTest",
+      "CairHttpClient",
+      "TokenEndpoint",
+      "TokenEvent",
+      "TokenSet",
+      "TokenStore"
+    ])
   })
 })

@@ -1,3 +1,5 @@
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
@@ -95,3 +97,14 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
       retrySchedule: options.retrySchedule
     }
   })
+
+/**
+ * The optional `CAIR_BASE_URL`, checked like the `baseUrl` option: an invalid one is a
+ * `ConfigError` that names the variable.
+ *
+ * @internal
+ */
+export const baseUrlConfig: Config.Config<string> = Config.string("CAIR_BASE_URL").pipe(
+  Config.mapOrFail((url) => Either.mapLeft(parseBaseUrl(url), (error) => ConfigError.InvalidData([], error.description))),
+  Config.withDefault(defaultBaseUrl)
+)

@@ -1,0 +1,411 @@
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+import { inspect } from "node:util"
+import * as CairAuth from "../src/CairAuth.js"
+import { TokenRequestFailed } from "../src/CairAuthError.js"
+import * as CairAuthTest from "../src/CairAuthTest.js"
+import * as CairHttpClient from "../src/CairHttpClient.js"
+import type { Reply } from "./fixtures.js"
+import { allSecrets, captureLogs, credentials, jsonResponse, secrets, tokenResponse } from "./fixtures.js"
+
+const baseUrl = "https://cair.test"
+
+/** What the scripted server saw of one request. */
+interface Seen {
+  readonly method: string
+  readonly url: URL
+  readonly authorization: string | undefined
+  /** The bytes of a stream body, which the server reads. */
+  readonly streamed: number | undefined
+}
+
+const bearer = (n: number) => `Bearer ${secrets.accessToken(n)}`
+const isTokenEndpoint = (seen: Seen) => seen.url.pathname === "/api/token" || seen.url.pathname === "/api/refresh"
+
+/**
+ * A scripted Cair server: the two token endpoints issue token set `n` for their `n`th request
+ * (unless `token` says otherwise), every other request is answered by `api` (given how many API
+ * requests came before it).
+ */
+const cairServer = (
+  api: (seen: Seen, index: number) => Effect.Effect<Reply>,
+  token: (seen: Seen, index: number) => Effect.Effect<Reply> = (_, index) =>
+    Effect.map(Clock.currentTimeMillis, (now) => tokenResponse({ n: index, now }))
+) =>
+  Effect.gen(function*() {
+    const log = yield* Ref.make<ReadonlyArray<Seen>>([])
+    const client = HttpClient.make((request, url) =>
+      Effect.gen(function*() {
+        const streamed = request.body._tag === "Stream"
+          ? yield* Stream.runFold(Stream.orDie(request.body.stream), 0, (n, chunk) => n + chunk.length)
+          : undefined
+        const seen: Seen = { method: request.method, url, authorization: request.headers.authorization, streamed }
+        const before = yield* Ref.getAndUpdate(log, (list) => [...list, seen])
+        const tokenRequest = isTokenEndpoint(seen)
+        const index = before.filter((s) => isTokenEndpoint(s) === tokenRequest).length
+        const reply = yield* (tokenRequest ? token(seen, index) : api(seen, index))
+        if (reply === "hang") return yield* Effect.never
+        if (reply === "network-error") {
+          return yield* new HttpClientError.RequestError({ request, reason: "Transport", cause: "connection reset" })
+        }
+        return HttpClientResponse.fromWeb(request, reply)
+      })
+    )
+    const seen = Ref.get(log)
+    return {
+      layer: Layer.succeed(HttpClient.HttpClient, client),
+      api: Effect.map(seen, (list) => list.filter((s) => !isTokenEndpoint(s))),
+      tokenPaths: Effect.map(seen, (list) => list.filter(isTokenEndpoint).map((s) => s.url.pathname)),
+      /** Lets other fibers run until `n` API requests have arrived. */
+      awaitApi: (n: number) =>
+        Effect.yieldNow().pipe(
+          Effect.zipRight(Effect.map(seen, (list) => list.filter((s) => !isTokenEndpoint(s)).length)),
+          Effect.repeat({ until: (count) => count >= n, times: 10_000 }),
+          Effect.filterOrDieMessage((count) => count >= n, `expected ${n} API requests`)
+        )
+    }
+  })
+
+/** `CairHttpClient` on the real `CairAuth`, both on the scripted server, in the test's scope. */
+const setup = (
+  api: (seen: Seen, index: number) => Effect.Effect<Reply>,
+  options: {
+    readonly token?: (seen: Seen, index: number) => Effect.Effect<Reply>
+    readonly apiBaseUrl?: string
+  } = {}
+) =>
+  Effect.gen(function*() {
+    const server = yield* cairServer(api, options.token)
+    const context = yield* Layer.build(
+      CairHttpClient.layer({ baseUrl: options.apiBaseUrl ?? baseUrl }).pipe(
+        Layer.provide(CairAuth.layer({ ...credentials, baseUrl, maxRetries: 0 })),
+        Layer.provide(server.layer)
+      )
+    )
+    return { client: Context.get(context, CairHttpClient.CairHttpClient), server }
+  })
+
+/** `CairHttpClient` on `CairAuthTest`, for assertions on the calls the client makes. */
+const setupWithDouble = (
+  steps: Parameters<typeof CairAuthTest.make>[0],
+  api: (seen: Seen, index: number) => Effect.Effect<Reply>
+) =>
+  Effect.gen(function*() {
+    const server = yield* cairServer(api)
+    const double = yield* CairAuthTest.make(steps)
+    const client = yield* CairHttpClient.make({ baseUrl }).pipe(
+      Effect.provideService(CairAuth.CairAuth, double.auth),
+      Effect.provide(server.layer)
+    )
+    return { client, calls: double.calls, server }
+  })
+
+const ok = (body: unknown = { ok: true }) => Effect.succeed(jsonResponse(200, body))
+const unauthorized = () => Effect.succeed(jsonResponse(401, { message: "token revoked" }))
+/** 401 for the access token number `n`, 200 for any other. */
+const rejecting = (n: number) => (seen: Seen) => seen.authorization === bearer(n) ? unauthorized() : ok()
+
+describe("CairHttpClient", () => {
+  it.scoped("sends the bearer token of CairAuth, to URLs under the base URL only", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(() => ok())
+      const response = yield* client.get("/v1/forecasts", { urlParams: { site: "3" } })
+      expect(response.status).toBe(200)
+      yield* client.post("v1/forecasts", { body: HttpBody.unsafeJson({ a: 1 }) })
+      yield* client.get("https://elsewhere.test/steal")
+      yield* client.get("evil.test/steal")
+      const api = yield* server.api
+      expect(api.map((s) => `${s.method} ${s.url.href}`)).toEqual([
+        "GET https://cair.test/v1/forecasts?site=3",
+        "POST https://cair.test/v1/forecasts",
+        "GET https://cair.test/https://elsewhere.test/steal",
+        "GET https://cair.test/evil.test/steal"
+      ])
+      expect(api.map((s) => s.authorization)).toEqual(Array.from({ length: 4 }, () => bearer(0)))
+      expect(yield* server.tokenPaths).toEqual(["/api/token"])
+    }))
+
+  it.scoped("keeps the path of a base URL", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(() => ok(), { apiBaseUrl: "https://cair.test/gateway/" })
+      yield* client.get("/v1/forecasts")
+      expect((yield* server.api).map((s) => s.url.href)).toEqual(["https://cair.test/gateway/v1/forecasts"])
+    }))
+
+  it.scoped("a 401 invalidates the token the request carried and sends it once more with a new token", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(rejecting(0))
+      const response = yield* client.post("/v1/reports", { body: HttpBody.unsafeJson({ a: 1 }) })
+      expect(response.status).toBe(200)
+      expect((yield* server.api).map((s) => [s.method, s.url.pathname, s.authorization])).toEqual([
+        ["POST", "/v1/reports", bearer(0)],
+        ["POST", "/v1/reports", bearer(1)]
+      ])
+      expect(yield* server.tokenPaths).toEqual(["/api/token", "/api/refresh"])
+      // The new token serves the next requests.
+      yield* client.get("/v1/reports")
+      expect(yield* server.tokenPaths).toEqual(["/api/token", "/api/refresh"])
+    }))
+
+  it.scoped("invalidates exactly the token it sent (seen through CairAuthTest)", () =>
+    Effect.gen(function*() {
+      const { calls, client, server } = yield* setupWithDouble(
+        ["token-one", "token-two"],
+        (seen) => seen.authorization === "Bearer token-one" ? unauthorized() : ok()
+      )
+      expect((yield* client.get("/v1/reports")).status).toBe(200)
+      expect(yield* calls).toEqual([
+        { method: "get", generation: 1 },
+        { method: "invalidateToken", generation: 1 },
+        { method: "get", generation: 2 }
+      ])
+      expect((yield* server.api).map((s) => s.authorization)).toEqual(["Bearer token-one", "Bearer token-two"])
+    }))
+
+  it.scoped("a second 401 is the response, not an error, and costs no further token", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(unauthorized)
+      const response = yield* client.get("/v1/admin")
+      expect(response.status).toBe(401)
+      expect(yield* response.json).toEqual({ message: "token revoked" })
+      expect((yield* server.api).map((s) => s.authorization)).toEqual([bearer(0), bearer(1)])
+      expect(yield* server.tokenPaths).toEqual(["/api/token", "/api/refresh"])
+    }))
+
+  it.scoped("50 concurrent requests rejected for the same token cause exactly one new token", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const { client, server } = yield* setup((seen) =>
+        seen.authorization === bearer(0) ? Effect.zipRight(Deferred.await(gate), unauthorized()) : ok()
+      )
+      const requests = yield* Effect.fork(
+        Effect.all(Array.from({ length: 50 }, (_, i) => client.get(`/v1/patients/${i}`)), { concurrency: "unbounded" })
+      )
+      yield* server.awaitApi(50)
+      yield* Deferred.succeed(gate, void 0)
+      const responses = yield* Fiber.join(requests)
+      expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 50 }, () => 200))
+      expect(yield* server.tokenPaths).toEqual(["/api/token", "/api/refresh"])
+      const api = yield* server.api
+      expect(api.length).toBe(100)
+      expect(api.filter((s) => s.authorization === bearer(1)).length).toBe(50)
+    }))
+
+  it.scoped("a late 401 for a token that was already replaced leaves the new token alone", () =>
+    Effect.gen(function*() {
+      const late = yield* Deferred.make<void>()
+      const { client, server } = yield* setup((seen) =>
+        seen.authorization !== bearer(0)
+          ? ok()
+          : seen.url.pathname === "/v1/slow"
+          ? Effect.zipRight(Deferred.await(late), unauthorized())
+          : unauthorized()
+      )
+      const slow = yield* Effect.fork(client.get("/v1/slow"))
+      yield* server.awaitApi(1)
+      expect((yield* client.get("/v1/fast")).status).toBe(200)
+      yield* Deferred.succeed(late, void 0)
+      expect((yield* Fiber.join(slow)).status).toBe(200)
+      expect(yield* server.tokenPaths).toEqual(["/api/token", "/api/refresh"])
+      expect((yield* server.api).map((s) => [s.url.pathname, s.authorization])).toEqual([
+        ["/v1/slow", bearer(0)],
+        ["/v1/fast", bearer(0)],
+        ["/v1/fast", bearer(1)],
+        ["/v1/slow", bearer(1)]
+      ])
+    }))
+
+  it.scoped("a stream body is sent once: its 401 is returned, and the next request gets a new token", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(rejecting(0))
+      const upload = HttpClientRequest.post("/v1/uploads").pipe(
+        HttpClientRequest.bodyStream(Stream.make(new Uint8Array(3), new Uint8Array(4)), { contentLength: 7 })
+      )
+      const response = yield* client.execute(upload)
+      expect(response.status).toBe(401)
+      expect((yield* server.api).map((s) => [s.url.pathname, s.streamed])).toEqual([["/v1/uploads", 7]])
+      expect((yield* client.get("/v1/uploads")).status).toBe(200)
+      expect((yield* server.api).map((s) => s.authorization)).toEqual([bearer(0), bearer(1)])
+      expect(yield* server.tokenPaths).toEqual(["/api/token", "/api/refresh"])
+    }))
+
+  it.scoped("a token that cannot be obtained fails the request with the typed CairAuthError, sending nothing", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(
+        () => ok(),
+        { token: () => Effect.succeed(jsonResponse(401, { message: "Invalid credentials" })) }
+      )
+      const error = yield* Effect.flip(client.get("/v1/forecasts"))
+      expect(error).toMatchObject({ _tag: "InvalidCredentials", clientId: credentials.clientId, status: 401 })
+      // Typed: the tag can be caught like any other error of the client.
+      const recovered = yield* client.get("/v1/forecasts").pipe(
+        Effect.as("sent"),
+        Effect.catchTag("InvalidCredentials", (e) => Effect.succeed(`not sent: HTTP ${e.status}`))
+      )
+      expect(recovered).toBe("not sent: HTTP 401")
+      expect(yield* server.api).toEqual([])
+    }))
+
+  it.scoped("a failure to get the new token after a 401 is the error of the request", () =>
+    Effect.gen(function*() {
+      const down = new TokenRequestFailed({
+        endpoint: "/api/refresh",
+        reason: "Status",
+        status: 503,
+        description: "down"
+      })
+      const { calls, client } = yield* setupWithDouble(["token-one", down], unauthorized)
+      const error = yield* Effect.flip(client.get("/v1/forecasts"))
+      expect(error).toBe(down)
+      expect((yield* calls).map((c) => c.method)).toEqual(["get", "invalidateToken", "get"])
+    }))
+
+  it.scoped("HttpClient combinators compose on top: filterStatusOk sees the answer after the retry", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup(rejecting(0))
+      const checked = client.pipe(HttpClient.filterStatusOk)
+      const body = yield* checked.get("/v1/forecasts").pipe(
+        Effect.flatMap(HttpClientResponse.schemaBodyJson(Schema.Struct({ ok: Schema.Boolean })))
+      )
+      expect(body).toEqual({ ok: true })
+      expect((yield* server.api).length).toBe(2)
+    }))
+
+  it.scoped("followRedirects composes on top: every hop carries the token", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* setup((seen) =>
+        seen.url.pathname === "/v1/old"
+          ? Effect.succeed(new Response(null, { status: 302, headers: { location: "/v1/new" } }))
+          : ok()
+      )
+      const response = yield* HttpClient.followRedirects(client).get("/v1/old")
+      expect(response.status).toBe(200)
+      expect((yield* server.api).map((s) => [s.url.href, s.authorization])).toEqual([
+        ["https://cair.test/v1/old", bearer(0)],
+        ["https://cair.test/v1/new", bearer(0)]
+      ])
+    }))
+
+  it.scoped("no token appears in errors, responses, spans or logs", () =>
+    Effect.gen(function*() {
+      const logs = captureLogs()
+      const spans: Array<Tracer.Span> = []
+      const base = yield* Effect.tracer
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: (f, fiber) => base.context(f, fiber)
+      })
+      const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        effect.pipe(Effect.withTracer(tracer), Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+      const { client } = yield* run(setup((seen) =>
+        seen.url.pathname === "/v1/down"
+          ? Effect.succeed("network-error" as const)
+          : seen.url.pathname === "/v1/broken"
+          ? Effect.succeed(new Response("{not json", { status: 200, headers: { "content-type": "application/json" } }))
+          : seen.url.pathname === "/v1/fails"
+          ? Effect.succeed(jsonResponse(500, { message: "boom" }))
+          : rejecting(0)(seen)
+      ))
+      const response = yield* run(client.get("/v1/forecasts"))
+      const transport = yield* run(Effect.flip(client.get("/v1/down")))
+      const status = yield* run(Effect.flip(HttpClient.filterStatusOk(client).get("/v1/fails")))
+      const decode = yield* run(Effect.flip(Effect.flatMap(client.get("/v1/broken"), (r) => r.json)))
+      const exit = yield* run(Effect.exit(client.get("/v1/down")))
+      expect(transport).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+      expect(status).toMatchObject({ _tag: "ResponseError", reason: "StatusCode" })
+      expect(decode).toMatchObject({ _tag: "ResponseError", reason: "Decode" })
+      expect(Exit.isFailure(exit)).toBe(true)
+      // The request is still there for debugging, the token is not.
+      for (const error of [transport, status, decode]) {
+        expect(HttpClientError.isHttpClientError(error) && error.request.headers.authorization).toBe("<redacted>")
+      }
+      expect(response.request.headers.authorization).toBe("<redacted>")
+      const outputs = [
+        ...logs.lines,
+        ...[transport, status, decode].flatMap((e) => [
+          e.message,
+          String(e),
+          inspect(e, { depth: 10 }),
+          JSON.stringify(e)
+        ]),
+        inspect(response, { depth: 10 }),
+        JSON.stringify(response),
+        Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "",
+        ...spans.flatMap((span) => [...span.attributes].map(([key, value]) => `${span.name} ${key}=${String(value)}`))
+      ]
+      expect(logs.lines.some((line) => line.includes("retrying once"))).toBe(true)
+      const authorizationAttributes = outputs.filter((line) => line.includes("http.request.header.authorization"))
+      expect(authorizationAttributes.length).toBeGreaterThan(0)
+      for (const output of outputs) {
+        for (const secret of allSecrets()) expect(output).not.toContain(secret)
+      }
+    }))
+})
+
+describe("CairHttpClient configuration", () => {
+  const fromEnv = (env: Record<string, string>) =>
+    Effect.gen(function*() {
+      const server = yield* cairServer(() => ok())
+      const context = yield* Layer.build(
+        CairHttpClient.layerConfig.pipe(
+          Layer.provide(CairAuthTest.layerFixed("config-token")),
+          Layer.provide(server.layer)
+        )
+      ).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      return { client: Context.get(context, CairHttpClient.CairHttpClient), server }
+    })
+
+  it.scoped("reads CAIR_BASE_URL, defaulting to the Cair API", () =>
+    Effect.gen(function*() {
+      const configured = yield* fromEnv({ CAIR_BASE_URL: "http://127.0.0.1:8080/" })
+      yield* configured.client.get("/v1/forecasts")
+      expect((yield* configured.server.api).map((s) => s.url.href)).toEqual(["http://127.0.0.1:8080/v1/forecasts"])
+      const byDefault = yield* fromEnv({})
+      yield* byDefault.client.get("/v1/forecasts")
+      expect((yield* byDefault.server.api).map((s) => [s.url.href, s.authorization])).toEqual([
+        ["https://forecaster.cairhealth.com/v1/forecasts", "Bearer config-token"]
+      ])
+    }))
+
+  it.scoped("names an invalid CAIR_BASE_URL; an invalid baseUrl option is a defect", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromEnv({ CAIR_BASE_URL: "http://cair.example" }))
+      expect(String(error)).toContain("CAIR_BASE_URL")
+      expect(String(error)).toContain("https:")
+      const exit = yield* Effect.exit(
+        Layer.build(
+          CairHttpClient.layer({ baseUrl: "ftp://cair.test" }).pipe(
+            Layer.provide(CairAuthTest.layerFixed("t")),
+            Layer.provide(Layer.succeed(HttpClient.HttpClient, HttpClient.make(() => Effect.never)))
+          )
+        )
+      )
+      expect(exit).toMatchObject({
+        _tag: "Failure",
+        cause: { _tag: "Die", defect: { _tag: "InvalidOptions", option: "baseUrl" } }
+      })
+    }))
+})
