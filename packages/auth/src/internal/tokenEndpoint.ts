@@ -88,6 +88,10 @@ const readBody = (response: HttpClientResponse.HttpClientResponse) =>
     )
   )
 
+/** The root cause of a transport failure, e.g. `connect ECONNREFUSED 127.0.0.1:9` under fetch's `fetch failed`. */
+const innermostMessage = (cause: unknown): string | undefined =>
+  cause instanceof Error ? innermostMessage(cause.cause) ?? cause.message : undefined
+
 const describeParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map(({ _tag, path }) => {
     const field = path.length === 0 ? "body" : path.join(".")
@@ -128,7 +132,8 @@ export const makeResolved = (options: ResolvedOptions) =>
       const endpoint = options.baseUrl + path
       const failed = (reason: TokenRequestFailed["reason"], description: string, status?: number, retryAfterMs?: number) =>
         new TokenRequestFailed({ endpoint, reason, description, status, retryAfterMs })
-      const fromHttpError = (error: HttpClientError.HttpClientError) => failed("Transport", error.reason)
+      const fromHttpError = (error: HttpClientError.HttpClientError) =>
+        failed("Transport", error.description ?? innermostMessage(error.cause) ?? error.reason)
 
       const attempt: Effect.Effect<
         Either.Either<TokenEndpoint.IssuedTokenSet, E | MalformedTokenResponse>,
