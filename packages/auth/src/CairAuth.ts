@@ -20,14 +20,13 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
-import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type { CairAuthError, InvalidOptions, TokenRequestFailed } from "./CairAuthError.js"
+import type { CairAuthError, InvalidOptions } from "./CairAuthError.js"
 import * as internal from "./internal/cairAuth.js"
-import { baseUrlConfig, type Options as ResolvableOptions, resolveOptions } from "./internal/options.js"
+import { baseUrlConfig, resolveOptions } from "./internal/options.js"
 import * as tokenEndpoint from "./internal/tokenEndpoint.js"
-import type { TokenEndpoint } from "./TokenEndpoint.js"
+import type { TokenEndpoint, TokenEndpointOptions } from "./TokenEndpoint.js"
 import type { TokenEvent } from "./TokenEvent.js"
 import type { TokenSet } from "./TokenSet.js"
 import * as TokenStore from "./TokenStore.js"
@@ -99,11 +98,7 @@ export const CairAuth: Context.Tag<CairAuth, CairAuth.Service> = internal.tag
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  readonly clientId: string
-  readonly clientSecret: Redacted.Redacted<string> | string
-  /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
-  readonly baseUrl?: string | URL | undefined
+export interface Options extends TokenEndpointOptions {
   /**
    * A refresh starts in the background once less than this remains of the token's life.
    * Default 60 000; at most half the token's lifetime is used, so short tokens work too.
@@ -114,12 +109,6 @@ export interface Options {
    * after it expired. Default 5 000; at most a tenth of the token's lifetime.
    */
   readonly expiryMarginMs?: number | undefined
-  /** Timeout of one attempt, headers and body, in milliseconds. Default 10 000. */
-  readonly requestTimeoutMs?: number | undefined
-  /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3. */
-  readonly maxRetries?: number | undefined
-  /** The delays between retries. Default: exponential from 200 ms with jitter, each at most 5 s. */
-  readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
 }
 
 /**
@@ -130,7 +119,7 @@ export interface Options {
  * @category options
  */
 export const validateOptions = (options: Options): Either.Either<Options, InvalidOptions> =>
-  Either.map(resolveOptions(options as ResolvableOptions), () => options)
+  Either.map(resolveOptions(options), () => options)
 
 /**
  * Builds the service on a `TokenEndpoint` and a `TokenStore`. Needs a `Scope`: background
@@ -173,7 +162,7 @@ export const make = (
  */
 export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient.HttpClient> =>
   Layer.unwrapEffect(
-    Effect.map(Effect.orDie(resolveOptions(options as ResolvableOptions)), (resolved) =>
+    Effect.map(Effect.orDie(resolveOptions(options)), (resolved) =>
       Layer.scoped(CairAuth, internal.make(resolved)).pipe(
         Layer.provide(tokenEndpoint.layerResolved(resolved)),
         Layer.provide(TokenStore.layerMemory)

@@ -18,7 +18,7 @@ import type {
   TokenRequestFailed
 } from "./CairAuthError.js"
 import * as internal from "./internal/tokenEndpoint.js"
-import { type Options, resolveOptions } from "./internal/options.js"
+import { resolveOptions } from "./internal/options.js"
 import type { TokenSet } from "./TokenSet.js"
 
 /**
@@ -112,7 +112,7 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, TokenRequestFailed
 export const make = (
   options: TokenEndpointOptions
 ): Effect.Effect<TokenEndpoint.Service, never, HttpClient.HttpClient> =>
-  Effect.flatMap(Effect.orDie(resolveOptions(options as Options)), internal.makeResolved)
+  Effect.flatMap(Effect.orDie(resolveOptions(options)), internal.makeResolved)
 
 /**
  * @since 0.1.0

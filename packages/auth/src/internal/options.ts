@@ -4,22 +4,14 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import { InvalidOptions } from "../CairAuthError.js"
+import type * as CairAuth from "../CairAuth.js"
 import type { TokenRequestFailed } from "../CairAuthError.js"
 
 /** @internal */
 export const defaultBaseUrl = "https://forecaster.cairhealth.com"
 
 /** @internal */
-export interface Options {
-  readonly clientId: string
-  readonly clientSecret: Redacted.Redacted<string> | string
-  readonly baseUrl?: string | URL | undefined
-  readonly refreshWindowMs?: number | undefined
-  readonly expiryMarginMs?: number | undefined
-  readonly requestTimeoutMs?: number | undefined
-  readonly maxRetries?: number | undefined
-  readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
-}
+export type Options = CairAuth.Options
 
 /** @internal */
 export interface ResolvedOptions {
