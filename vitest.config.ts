@@ -5,7 +5,8 @@ export default defineConfig({
     coverage: {
       provider: "v8",
       include: ["packages/*/src/**/*.ts"],
-      reporter: ["text-summary", "text"]
+      reporter: ["text-summary", "text"],
+      thresholds: { "packages/auth/src/**": { lines: 90 } }
     }
   }
 })
