@@ -4,6 +4,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import { constVoid } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -80,13 +81,11 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   }
   runtime.runFork(Effect.flatMap(CairAuth.CairAuth, (auth) => Stream.runForEach(auth.events, (event) => Effect.sync(() => onEvent(event)))))
 
-  /** Runs an effect of the core and settles like a plain Promise API: the typed error itself, or the abort reason. */
-  const run = <A>(effect: Effect.Effect<A, unknown, CairAuth.CairAuth>, signal?: AbortSignal): Promise<A> => {
+  /** Runs an effect of the core and settles like a plain Promise API: the typed error itself, not a wrapper. */
+  const run = <A>(effect: Effect.Effect<A, unknown, CairAuth.CairAuth>): Promise<A> => {
     if (closed) return Promise.reject(new ClientClosed())
-    if (signal?.aborted) return Promise.reject(abortReason(signal))
-    return runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }).then((exit) => {
+    return runtime.runPromiseExit(effect).then((exit) => {
       if (Exit.isSuccess(exit)) return exit.value
-      if (signal?.aborted) throw abortReason(signal)
       if (closed || Cause.isInterruptedOnly(exit.cause)) throw new ClientClosed()
       throw Option.getOrElse(Cause.failureOption(exit.cause), () => Cause.squash(exit.cause))
     })
@@ -121,20 +120,51 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     return snapshot.value
   }
 
-  const slow = (signal: AbortSignal | undefined) =>
-    run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.get), signal).then(remember)
+  /** One runtime call shared by every caller waiting for a token: 10 000 cold callers cost one fiber, not 10 000. */
+  let pending: Promise<string> | undefined
+
+  const shared = (): Promise<string> => {
+    if (pending === undefined) {
+      const next = run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.get)).then(remember)
+      const settled = () => {
+        if (pending === next) pending = undefined
+      }
+      next.then(settled, settled)
+      pending = next
+    }
+    return pending
+  }
+
+  /** Within the refresh window: has the core start a background refresh; the caller is not made to wait. */
+  const refreshSoon = () => {
+    quietUntil = Infinity
+    // A failure here reaches the core's log and `onEvent`; the valid token keeps being served.
+    shared().catch(constVoid)
+  }
+
+  /** The caller's view of a shared promise: rejects at once on abort, leaving the promise to the others. */
+  const abortable = (promise: Promise<string>, signal: AbortSignal | undefined): Promise<string> => {
+    if (signal === undefined) return promise
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(abortReason(signal))
+      signal.addEventListener("abort", onAbort, { once: true })
+      promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort))
+    })
+  }
 
   const getAccessToken = (callOptions?: Api.CallOptions): Promise<string> => {
     const signal = callOptions?.signal
-    if (hot !== undefined && (signal === undefined || !signal.aborted)) return hot.promise
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (hot !== undefined) return hot.promise
     const current = snapshot
-    if (current !== undefined && !closed && (signal === undefined || !signal.aborted)) {
+    if (current !== undefined) {
       const now = Date.now()
-      if (now < current.refreshAt || (now < current.usableUntil && now < quietUntil)) {
+      if (now < current.usableUntil) {
+        if (now >= current.refreshAt && now >= quietUntil) refreshSoon()
         return current.promise
       }
     }
-    return slow(signal)
+    return abortable(shared(), signal)
   }
 
   const invalidateToken = (value: string) => {
@@ -153,22 +183,36 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     return url
   }
 
-  const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const request = input instanceof Request
-      ? new Request(resolveUrl(input.url), input)
-      : new Request(resolveUrl(input), init)
-    const replayable = input instanceof Request ? true : isReplayable(init?.body)
-    const spare = replayable && request.body !== null ? request.clone() : request
-    const send = async (attempt: Request) => {
-      const token = await getAccessToken({ signal: attempt.signal })
-      attempt.headers.set("authorization", `Bearer ${token}`)
-      return [token, await fetchImpl(attempt)] as const
-    }
-    const [token, response] = await send(request)
+  /** Sends `send(token)`; on a 401 invalidates that token and, when the body can be sent again, sends once more. */
+  const withToken = async (
+    signal: AbortSignal | undefined,
+    replayable: boolean,
+    send: (authorization: string, retry: boolean) => Promise<Response>
+  ): Promise<Response> => {
+    const token = await getAccessToken({ signal })
+    const response = await send(`Bearer ${token}`, false)
     if (response.status !== 401 || !replayable) return response
     await response.body?.cancel()
     await invalidateToken(token)
-    return (await send(spare === request ? new Request(request) : spare))[1]
+    return send(`Bearer ${await getAccessToken({ signal })}`, true)
+  }
+
+  const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (input instanceof Request) {
+      const request = new Request(resolveUrl(input.url), input)
+      const spare = request.body === null ? undefined : request.clone()
+      return withToken(request.signal, true, (authorization, retry) => {
+        const attempt = retry ? spare ?? new Request(request) : request
+        attempt.headers.set("authorization", authorization)
+        return fetchImpl(attempt)
+      })
+    }
+    const url = resolveUrl(input)
+    return withToken(init?.signal ?? undefined, isReplayable(init?.body), (authorization) => {
+      const headers = new Headers(init?.headers)
+      headers.set("authorization", authorization)
+      return fetchImpl(url, { ...init, headers })
+    })
   }
 
   const close = async () => {

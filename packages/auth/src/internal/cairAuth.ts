@@ -3,6 +3,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as LogLevel from "effect/LogLevel"
 import type * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
@@ -106,6 +107,7 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
           : `Cair refresh token was rejected (HTTP ${cause?.status}); requesting a new token with the client credentials`
       ).pipe(Effect.zipRight(publish(TokenEvent.FellBack({ reason, cause }))), Effect.zipRight(requestWithCredentials))
 
+    let firstSeen: Redacted.Redacted<string> | undefined
     /** One cycle: a newer token from the store, else the refresh token, else the credentials. */
     const obtain = (previous: Cached | undefined, now: number) =>
       Effect.gen(function*() {
@@ -115,7 +117,7 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
         }
         if (previous === undefined) return yield* requestWithCredentials
         if (now >= previous.refreshTokenUsableUntil) return yield* fallBack("RefreshTokenExpired")
-        return yield* endpoint.refresh(previous.issued.tokens.refreshToken).pipe(
+        return yield* endpoint.refresh((firstSeen ??= previous.issued.tokens.refreshToken)).pipe(
           Effect.map((issued) => [issued, "refresh"] as const),
           Effect.catchTag("RefreshTokenRejected", (cause) => fallBack("RefreshTokenRejected", cause))
         )
@@ -238,22 +240,32 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
       )
     )
 
-    /** The hot path: one `Ref` read and one clock read while the token is fresh. */
-    const get: Effect.Effect<CairAuth.AccessToken, CairAuthError> = Effect.flatMap(Ref.get(state), (s) =>
-      Effect.clockWith((clock) => {
-        const token = s.token
-        const now = clock.unsafeCurrentTimeMillis()
-        if (token === undefined || now >= token.usableUntil) return acquire
-        if (now >= token.refreshAt && s.flight === undefined && now >= s.restUntil) {
-          return Effect.as(refreshInBackground, token.view)
-        }
-        return Effect.succeed(token.view)
-      }))
+    /**
+     * The hot path: one `Ref` read and one clock read while the token is fresh. `select` picks what the
+     * caller wants from the snapshot inside the same step, so `accessToken` costs no more than `get`.
+     */
+    const read = <A>(select: (token: CairAuth.AccessToken) => A): Effect.Effect<A, CairAuthError> =>
+      Effect.flatMap(Ref.get(state), (s) =>
+        Effect.clockWith((clock) => {
+          const token = s.token
+          const now = clock.unsafeCurrentTimeMillis()
+          if (token === undefined || now >= token.usableUntil) return Effect.map(acquire, select)
+          if (now >= token.refreshAt && s.flight === undefined && now >= s.restUntil) {
+            return Effect.as(refreshInBackground, select(token.view))
+          }
+          return Effect.succeed(select(token.view))
+        }))
 
+    /** Forced, but not past a rest: after a failed cycle it answers the last error, like `acquire`. */
     const refresh: Effect.Effect<CairAuth.AccessToken, CairAuthError> = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.fiberId, (fiberId) =>
+      Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.fiberId), ([now, fiberId]) =>
         Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
           if (s.flight !== undefined) return [restore(Deferred.await(s.flight)), s]
+          if (now < s.restUntil) {
+            return s.lastError !== undefined
+              ? [Effect.fail(s.lastError), s]
+              : [restore(Effect.zipRight(Effect.sleep(s.restUntil - now), Effect.suspend(() => refresh))), s]
+          }
           const [deferred, fork, next] = startFlight(s, fiberId, false)
           return [Effect.zipRight(fork, restore(Deferred.await(deferred))), next]
         }))
@@ -275,9 +287,9 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
       }))
 
     return tag.of({
-      get,
-      accessToken: Effect.map(get, (token) => token.token),
-      tokenSet: Effect.map(get, (token) => token.tokenSet),
+      get: read(identity),
+      accessToken: read((token) => token.token),
+      tokenSet: read((token) => token.tokenSet),
       refresh,
       invalidate: invalidateWhere(() => true),
       invalidateToken: (token) => invalidateWhere((cached) => sameToken(cached, token)),
