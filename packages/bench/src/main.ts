@@ -1,0 +1,30 @@
+/**
+ * `pnpm bench`: runs the five benchmarks against a fake Cair server on 127.0.0.1 and prints one Markdown table.
+ * Writes nothing else; stops the server and every client, and exits by itself.
+ */
+import * as CachedRead from "./benchmarks/CachedRead.js"
+import * as ColdStart from "./benchmarks/ColdStart.js"
+import * as Memory from "./benchmarks/Memory.js"
+import * as Refresh from "./benchmarks/Refresh.js"
+import * as Throughput from "./benchmarks/Throughput.js"
+import * as FakeServer from "./FakeServer.js"
+import { render, type Row } from "./Report.js"
+
+/** Every loop is bounded; this bounds the whole run should something hang all the same. */
+const deadline = setTimeout(() => {
+  process.stderr.write("bench: not finished after 10 minutes, giving up\n")
+  process.exit(1)
+}, 10 * 60 * 1000)
+deadline.unref()
+
+const server = await FakeServer.start()
+const rows: Array<Row> = []
+try {
+  for (const bench of [CachedRead, ColdStart, Refresh, Throughput, Memory]) {
+    for (const row of await bench.run(server)) rows.push(row)
+    await server.resetLog()
+  }
+} finally {
+  await server.stop()
+}
+process.stdout.write(render(rows) + "\n")
