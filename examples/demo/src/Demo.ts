@@ -61,8 +61,8 @@ const faults = (server: FakeCairServer.FakeCairServer.Service) =>
     yield* server.inject(FakeCairServer.Fault.Status({ status: 503 }), { path: "/api/refresh" })
     const before = (yield* server.requests).length
     yield* auth.refresh
-    const statuses = (yield* server.requests).slice(before).filter((r) => r.path === "/api/refresh").map((r) => r.status)
-    yield* timeline.note(`the server answered /api/refresh with ${statuses.join(", then ")}`)
+    const refreshes = (yield* server.requests).slice(before).filter((r) => r.path === "/api/refresh")
+    yield* timeline.note(`the server answered /api/refresh with ${refreshes.map((r) => r.status).join(", then ")}`)
     yield* checkEligibility("m-1006")
   })
 

@@ -36,8 +36,10 @@ export const layer = Layer.effect(
   Effect.gen(function*() {
     const start = yield* Clock.currentTimeMillis
     const line = (marker: string, text: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Console.log(`${`+${((now - start) / 1000).toFixed(3)}s`.padStart(9)}  ${marker} ${text}`))
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => Console.log(`${`+${((now - start) / 1000).toFixed(3)}s`.padStart(9)}  ${marker} ${text}`)
+      )
     return {
       step: (title) => Effect.zipRight(Console.log(""), line("==", title)),
       note: (text) => line("  ", text),

@@ -5,8 +5,8 @@
  */
 import { CairAuth, CairHttpClient } from "@cair/auth"
 import { FakeCairServer } from "@cair/auth-testing"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
@@ -28,7 +28,9 @@ const ClientLive = CairHttpClient.layerConfig.pipe(
 
 const againstFakeServer = Effect.gen(function*() {
   const server = yield* FakeCairServer.make({ accessTokenTtlMs: 4_000 })
-  yield* Console.log(`Cair auth demo against the fake Cair server at ${server.url} (set CAIR_CLIENT_ID to use the real API)`)
+  yield* Console.log(
+    `Cair auth demo against the fake Cair server at ${server.url} (set CAIR_CLIENT_ID to use the real API)`
+  )
   const config = ConfigProvider.fromMap(
     new Map([
       ["CAIR_CLIENT_ID", server.credentials.clientId],

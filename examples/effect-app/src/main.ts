@@ -9,9 +9,12 @@ import { main } from "./program.js"
 
 main.pipe(
   Effect.catchAll((error) =>
-    Effect.zipRight(Console.error(String(error)), Effect.sync(() => {
-      process.exitCode = 1
-    }))
+    Effect.zipRight(
+      Console.error(String(error)),
+      Effect.sync(() => {
+        process.exitCode = 1
+      })
+    )
   ),
   NodeRuntime.runMain
 )

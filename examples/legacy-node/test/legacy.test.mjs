@@ -8,8 +8,7 @@ const run = (env) =>
       cwd: fileURLToPath(new URL("..", import.meta.url)),
       timeout: 30_000,
       env: { ...process.env, CAIR_CLIENT_ID: "", CAIR_CLIENT_SECRET: "", ...env }
-    }, (error, stdout, stderr) =>
-      error?.killed ? reject(error) : resolve({ code: child.exitCode, stdout, stderr }))
+    }, (error, stdout, stderr) => error?.killed ? reject(error) : resolve({ code: child.exitCode, stdout, stderr }))
   })
 
 it("runs against the fake server, makes one token request, and exits by itself", async () => {

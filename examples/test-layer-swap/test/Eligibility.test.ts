@@ -3,7 +3,8 @@
  * HTTP, and every call the app makes to `CairAuth` is recorded. The Cair API itself is a scripted
  * `HttpClient`. Everything else (`CairHttpClient`, the app's `Eligibility`) is the real thing.
  */
-import { CairAuth, CairAuthError, CairAuthTest, CairHttpClient } from "@cair/auth"
+import type { CairAuth } from "@cair/auth"
+import { CairAuthError, CairAuthTest, CairHttpClient } from "@cair/auth"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"

@@ -8,11 +8,30 @@ import type { CairAuthError, TokenEvent } from "@cair/auth"
 import * as internal from "./internal/cairAuthClient.js"
 
 /**
+ * The options of `createCairAuthClient`: the client credentials, and optionally where and how patiently to ask.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, type CairAuthClientOptions } from "@cair/auth-adapters"
+ *
+ * const options: CairAuthClientOptions = {
+ *   clientId: process.env.CAIR_CLIENT_ID ?? "",
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET ?? "",
+ *   refreshWindowMs: 120_000,
+ *   maxRetries: 5,
+ *   logLevel: "Error",
+ *   onEvent: (event) => console.info(`cair token: ${event._tag}`)
+ * }
+ * const auth = createCairAuthClient(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface CairAuthClientOptions {
+  /** The client id of the Cair admin panel. */
   readonly clientId: string
+  /** The client secret. It never appears in an error message, a log line or an inspected object. */
   readonly clientSecret: string
   /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
   readonly baseUrl?: string | URL | undefined
@@ -37,6 +56,17 @@ export interface CairAuthClientOptions {
 }
 
 /**
+ * The options of one call.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient } from "@cair/auth-adapters"
+ *
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * // Give up after 2 seconds; the token request itself goes on for the other callers.
+ * const token = await auth.getAccessToken({ signal: AbortSignal.timeout(2_000) })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -46,6 +76,29 @@ export interface CallOptions {
 }
 
 /**
+ * A client made by `createCairAuthClient`: one per process and set of credentials. It keeps the token in memory and
+ * answers from that cache, without I/O, while the token is valid.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, type CairAuthClient } from "@cair/auth-adapters"
+ *
+ * const checkEligibility = async (auth: CairAuthClient, memberId: string): Promise<boolean> => {
+ *   const response = await auth.fetch("/api/eligibility/v1", {
+ *     method: "POST",
+ *     headers: { "content-type": "application/json" },
+ *     body: JSON.stringify({ memberId })
+ *   })
+ *   if (!response.ok) throw new Error(`Eligibility check failed: HTTP ${response.status}`)
+ *   const body = (await response.json()) as { eligible: boolean }
+ *   return body.eligible
+ * }
+ *
+ * // TypeScript 5.2+: `await using` closes the client at the end of the block.
+ * await using auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * console.log(await checkEligibility(auth, "m-1001"))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -68,12 +121,26 @@ export interface CairAuthClient extends AsyncDisposable {
 }
 
 /**
- * The rejection of a call made after `close()`.
+ * The rejection of a call made after `close()`, and of the calls still waiting when it was called.
+ *
+ * @example
+ * ```ts
+ * import { ClientClosed, createCairAuthClient } from "@cair/auth-adapters"
+ *
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * await auth.close()
+ * try {
+ *   await auth.getAccessToken()
+ * } catch (error) {
+ *   console.log(error instanceof ClientClosed) // true
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category errors
  */
 export class ClientClosed extends Error {
+  /** Tells the error apart from the others without `instanceof`. */
   readonly _tag = "ClientClosed"
   constructor() {
     super("The Cair auth client was closed")
@@ -85,6 +152,23 @@ export class ClientClosed extends Error {
  * What a call can reject with: the core's typed errors (`InvalidCredentials`, `TokenRequestFailed`,
  * `MalformedTokenResponse`, all `Error` instances with a `_tag`), `ClientClosed`, or the caller's
  * `AbortSignal` reason (a `DOMException` named `AbortError` unless the caller gave another).
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, type CairAuthClientError } from "@cair/auth-adapters"
+ *
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * const token = await auth.getAccessToken().catch((error: CairAuthClientError) => {
+ *   switch (error._tag) {
+ *     case "InvalidCredentials":
+ *       throw new Error("Fix CAIR_CLIENT_ID / CAIR_CLIENT_SECRET", { cause: error })
+ *     case "TokenRequestFailed":
+ *     case "MalformedTokenResponse":
+ *     case "ClientClosed":
+ *       return undefined
+ *   }
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -99,8 +183,15 @@ export type CairAuthClientError = CairAuthError.CairAuthError | ClientClosed
  * ```js
  * const { createCairAuthClient } = require("@cair/auth-adapters")
  *
- * const auth = createCairAuthClient({ clientId: process.env.CAIR_CLIENT_ID, clientSecret: process.env.CAIR_CLIENT_SECRET })
- * const response = await auth.fetch("/api/eligibility/v1", { method: "POST", body: JSON.stringify(query) })
+ * const auth = createCairAuthClient({
+ *   clientId: process.env.CAIR_CLIENT_ID,
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET
+ * })
+ * const response = await auth.fetch("/api/eligibility/v1", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ memberId: "m-1001" })
+ * })
  * await auth.close()
  * ```
  *

@@ -79,7 +79,12 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
       }
     }
   }
-  runtime.runFork(Effect.flatMap(CairAuth.CairAuth, (auth) => Stream.runForEach(auth.events, (event) => Effect.sync(() => onEvent(event)))))
+  runtime.runFork(
+    Effect.flatMap(
+      CairAuth.CairAuth,
+      (auth) => Stream.runForEach(auth.events, (event) => Effect.sync(() => onEvent(event)))
+    )
+  )
 
   /** Runs an effect of the core and settles like a plain Promise API: the typed error itself, not a wrapper. */
   const run = <A>(effect: Effect.Effect<A, unknown, CairAuth.CairAuth>): Promise<A> => {

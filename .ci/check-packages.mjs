@@ -1,0 +1,130 @@
+// `pnpm check:packages`: packs every public package the way `pnpm publish` would, then checks each tarball.
+//
+// - the manifest: one `exports` entry (and one `typesVersions` entry, for `moduleResolution: node10`) per public
+//   module `src/<Module>.ts`, `sideEffects: false`, Effect as a peer dependency (except in @cair/auth-adapters);
+// - the tarball's contents: dist, src, README.md, CHANGELOG.md, LICENSE, no build output without a source in src/
+//   (a stale dist/), and nothing from test/ or scratch files;
+// - publint --strict (its warnings fail too) and @arethetypeswrong/cli (every entry point under node10, node16 from
+//   CJS, node16 from ESM and bundler resolution).
+//
+// Run after `pnpm build` (the script `check:packages` builds first). Exits non-zero on any problem.
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { elapsed, pack, publicPackages, tool } from "./packages.mjs"
+
+// Effect apps bring their own `effect` and `@effect/platform`: one copy in the app, shared with @cair/auth. The
+// Promise adapter is for apps that do not use Effect: there they are an implementation detail, so plain dependencies.
+const effectAsDependency = new Set(["@cair/auth-adapters"])
+const effectPackages = ["effect", "@effect/platform", "@effect/platform-node"]
+
+/** @param {ReturnType<typeof publicPackages>[number]} pkg */
+const checkManifest = (pkg) => {
+  const problems = []
+  const { manifest, modules } = pkg
+  const expected = [".", ...modules.map((module) => `./${module}`), "./package.json"].sort()
+  const actual = Object.keys(manifest.exports ?? {}).sort()
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    problems.push(`exports should have exactly ${expected.join(", ")}; it has ${actual.join(", ")}`)
+  }
+  for (const module of modules) {
+    const entry = manifest.exports?.[`./${module}`]
+    const wanted = {
+      import: { types: `./dist/esm/${module}.d.ts`, default: `./dist/esm/${module}.js` },
+      require: { types: `./dist/cjs/${module}.d.ts`, default: `./dist/cjs/${module}.js` }
+    }
+    if (entry && JSON.stringify(entry) !== JSON.stringify(wanted)) {
+      problems.push(`exports["./${module}"] should be ${JSON.stringify(wanted)}`)
+    }
+    if (JSON.stringify(manifest.typesVersions?.["*"]?.[module]) !== JSON.stringify([`./dist/cjs/${module}.d.ts`])) {
+      problems.push(`typesVersions["*"]["${module}"] should be ["./dist/cjs/${module}.d.ts"]`)
+    }
+  }
+  const typesVersions = Object.keys(manifest.typesVersions?.["*"] ?? {}).sort()
+  if (JSON.stringify(typesVersions) !== JSON.stringify(modules)) {
+    problems.push(`typesVersions["*"] should map exactly ${modules.join(", ")}; it maps ${typesVersions.join(", ")}`)
+  }
+  if (manifest.sideEffects !== false) problems.push("sideEffects should be false")
+  if (manifest.license !== "MIT") problems.push("license should be MIT")
+  for (const field of ["description", "repository", "engines", "keywords", "files"]) {
+    if (manifest[field] === undefined) problems.push(`${field} is missing`)
+  }
+  for (const name of effectPackages) {
+    const dependency = manifest.dependencies?.[name] !== undefined
+    const peer = manifest.peerDependencies?.[name] !== undefined
+    if (effectAsDependency.has(pkg.name) ? peer : dependency) {
+      problems.push(
+        effectAsDependency.has(pkg.name)
+          ? `${name} should be a plain dependency (this package is for apps without Effect)`
+          : `${name} should be a peer dependency (the app provides it), not a dependency`
+      )
+    }
+  }
+  return problems
+}
+
+/**
+ * @param {ReturnType<typeof publicPackages>[number]} pkg
+ * @param {Array<string>} files
+ */
+const checkContents = (pkg, files) => {
+  const problems = []
+  for (const required of ["package.json", "README.md", "CHANGELOG.md", "LICENSE", "dist/esm/index.js"]) {
+    if (!files.includes(required)) problems.push(`the tarball has no ${required}`)
+  }
+  if (!files.includes("dist/cjs/package.json")) {
+    problems.push("the tarball has no CommonJS marker dist/cjs/package.json")
+  }
+  for (const file of files) {
+    if (/(^|\/)(test|\.scratch|coverage|node_modules)\/|\.tsbuildinfo$|\.test\.[cm]?[jt]s$/.test(file)) {
+      problems.push(`the tarball should not contain ${file}`)
+    }
+    // `pnpm build` does not empty dist/: a module deleted or renamed in src/ leaves its old output behind.
+    const output = /^dist\/(?:esm|cjs)\/(.+?)\.(?:js|d\.ts)(?:\.map)?$/.exec(file)
+    if (output && !existsSync(join(pkg.dir, "src", `${output[1]}.ts`))) {
+      problems.push(`${file} has no source in src/: a stale build (run \`pnpm -r clean\`, then \`pnpm build\`)`)
+    }
+  }
+  return problems
+}
+
+const startedAt = Date.now()
+const destination = mkdtempSync(join(tmpdir(), "cair-check-packages-"))
+let failed = 0
+try {
+  for (const pkg of publicPackages()) {
+    console.log(`\n=== ${pkg.name}@${pkg.version}`)
+    const { files, tarball } = pack(pkg, destination)
+    console.log(`packed ${files.length} files`)
+    const problems = [...checkManifest(pkg), ...checkContents(pkg, files)]
+    for (const problem of problems) console.log(`  ✗ ${problem}`)
+    if (problems.length > 0) failed++
+    else console.log("manifest and contents: ok")
+
+    const publint = tool("publint", "publint", ["run", tarball, "--strict"], {
+      timeoutMs: 120_000,
+      env: { ...process.env, NO_COLOR: "1" }
+    })
+    console.log(publint.output.trim())
+    if (!publint.ok) failed++
+
+    const attw = tool("@arethetypeswrong/cli", "attw", [
+      tarball,
+      "--profile",
+      "strict",
+      "--format",
+      "table-flipped",
+      "--no-color"
+    ], {
+      timeoutMs: 180_000
+    })
+    console.log(attw.output.trim())
+    if (!attw.ok) failed++
+  }
+} finally {
+  rmSync(destination, { recursive: true, force: true })
+}
+console.log(
+  `\ncheck:packages: ${failed === 0 ? "all packages clean" : `${failed} check(s) failed`} (${elapsed(startedAt)})`
+)
+process.exitCode = failed === 0 ? 0 : 1
