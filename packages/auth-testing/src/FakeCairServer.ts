@@ -41,6 +41,8 @@ export declare namespace FakeCairServer {
     readonly credentials: Credentials
     /** Queues `fault` for the next `times` (default 1) requests to `path` (default: any path). */
     readonly inject: (fault: Fault, options?: InjectOptions) => Effect.Effect<void>
+    /** Drops every queued fault: an outage injected with a large `times` ends here. */
+    readonly clearFaults: Effect.Effect<void>
     /** Makes every access token issued so far invalid; refresh tokens keep working. */
     readonly revokeAccessTokens: Effect.Effect<void>
     /** Makes every access and refresh token issued so far invalid. */
@@ -163,6 +165,7 @@ export interface Handle {
   readonly url: string
   readonly credentials: Credentials
   readonly inject: (fault: Fault, options?: InjectOptions) => void
+  readonly clearFaults: () => void
   readonly revokeAccessTokens: () => void
   readonly revokeAll: () => void
   readonly setLifetimes: (lifetimes: Lifetimes) => void

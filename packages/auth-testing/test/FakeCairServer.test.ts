@@ -237,6 +237,15 @@ describe("FakeCairServer", () => {
         assert.deepStrictEqual(faults, ["Status", "Status", "Status", undefined])
       }).pipe(withServer()))
 
+    it.effect("clearFaults ends an outage injected with a large count", () =>
+      Effect.gen(function*() {
+        const server = yield* FakeCairServer.FakeCairServer
+        yield* server.inject(Fault.Status({ status: 503 }), { times: 1_000_000 })
+        assertError(yield* call("/api/token", { body: server.credentials }), 503)
+        yield* server.clearFaults
+        yield* issue
+      }).pipe(withServer()))
+
     const dates = { expiresAt: "2025-03-24T18:38:47.781Z", refreshTokenExpiresAt: "2025-03-25T18:28:47.781Z" }
     const malformed = [
       ["not JSON", "this is not json", "text/plain"],

@@ -74,7 +74,10 @@ export declare namespace CairAuth {
     readonly get: Effect.Effect<AccessToken, CairAuthError>
     /** The whole current token set. */
     readonly tokenSet: Effect.Effect<TokenSet, CairAuthError>
-    /** Obtains a new token set now (or joins the request under way) and waits for it. */
+    /**
+     * Obtains a new token set now (or joins the request under way) and waits for it. During the rest
+     * after a failed request it fails at once with that failure: forcing does not hammer the endpoint.
+     */
     readonly refresh: Effect.Effect<AccessToken, CairAuthError>
     /** Throws the current access token away; the next caller gets a new one. */
     readonly invalidate: Effect.Effect<void>

@@ -37,7 +37,8 @@ export const scriptedHttp = (
     const log = yield* Ref.make(List.empty<RecordedRequest>())
     const client = HttpClient.make((request: HttpClientRequest.HttpClientRequest, url) =>
       Effect.gen(function*() {
-        const body = request.body._tag === "Uint8Array" ? JSON.parse(new TextDecoder().decode(request.body.body)) : {}
+        const bytes = request.body._tag === "Uint8Array" || request.body._tag === "Raw" ? request.body.body : undefined
+        const body = bytes instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(bytes)) : {}
         const recorded: RecordedRequest = { path: url.pathname, body, at: yield* Clock.currentTimeMillis }
         const index = yield* Ref.modify(log, (list) => [List.size(list), List.append(list, recorded)])
         const reply = yield* respond(recorded, index)

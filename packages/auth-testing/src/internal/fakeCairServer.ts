@@ -44,6 +44,7 @@ export const make = (
       url: `http://127.0.0.1:${port}`,
       credentials,
       inject: faults.inject,
+      clearFaults: faults.clear,
       revokeAccessTokens: tokens.revokeAccessTokens,
       revokeAll: tokens.revokeAll,
       setLifetimes: tokens.setLifetimes,

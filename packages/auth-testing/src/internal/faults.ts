@@ -6,6 +6,7 @@ import type { Fault, InjectOptions } from "../FakeCairServer.js"
 /** @internal */
 export interface Faults {
   readonly inject: (fault: Fault, options?: InjectOptions) => Effect.Effect<void>
+  readonly clear: Effect.Effect<void>
   /** Takes the fault for a request to `path`: the first queued one whose path matches. */
   readonly take: (path: string) => Effect.Effect<Option.Option<Fault>>
 }
@@ -20,6 +21,7 @@ interface Queued {
 export const make: Effect.Effect<Faults> = Effect.map(Ref.make<ReadonlyArray<Queued>>([]), (ref) => ({
   inject: (fault, options) =>
     Ref.update(ref, (queue) => [...queue, { fault, path: options?.path, remaining: options?.times ?? 1 }]),
+  clear: Ref.set(ref, []),
   take: (path) =>
     Ref.modify(ref, (queue) => {
       const index = queue.findIndex((queued) => queued.path === undefined || queued.path === path)

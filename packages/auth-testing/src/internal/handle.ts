@@ -20,6 +20,7 @@ export const start = async (
     url: server.url,
     credentials: server.credentials,
     inject: (fault, options) => Effect.runSync(server.inject(fault, options)),
+    clearFaults: () => Effect.runSync(server.clearFaults),
     revokeAccessTokens: () => Effect.runSync(server.revokeAccessTokens),
     revokeAll: () => Effect.runSync(server.revokeAll),
     setLifetimes: (lifetimes) => Effect.runSync(server.setLifetimes(lifetimes)),

@@ -107,7 +107,6 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
           : `Cair refresh token was rejected (HTTP ${cause?.status}); requesting a new token with the client credentials`
       ).pipe(Effect.zipRight(publish(TokenEvent.FellBack({ reason, cause }))), Effect.zipRight(requestWithCredentials))
 
-    let firstSeen: Redacted.Redacted<string> | undefined
     /** One cycle: a newer token from the store, else the refresh token, else the credentials. */
     const obtain = (previous: Cached | undefined, now: number) =>
       Effect.gen(function*() {
@@ -117,7 +116,7 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
         }
         if (previous === undefined) return yield* requestWithCredentials
         if (now >= previous.refreshTokenUsableUntil) return yield* fallBack("RefreshTokenExpired")
-        return yield* endpoint.refresh((firstSeen ??= previous.issued.tokens.refreshToken)).pipe(
+        return yield* endpoint.refresh(previous.issued.tokens.refreshToken).pipe(
           Effect.map((issued) => [issued, "refresh"] as const),
           Effect.catchTag("RefreshTokenRejected", (cause) => fallBack("RefreshTokenRejected", cause))
         )

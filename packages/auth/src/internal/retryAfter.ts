@@ -3,6 +3,7 @@ import * as Option from "effect/Option"
 /**
  * Reads a `Retry-After` header: a number of seconds or an HTTP date. Answers the delay in
  * milliseconds from `now`, never negative; `None` when the header is absent or unreadable.
+ * An HTTP date is on the server's clock, so `now` should be the server's time (its `Date` header).
  *
  * @internal
  */

@@ -1,3 +1,4 @@
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -88,6 +89,36 @@ const readBody = (response: HttpClientResponse.HttpClientResponse) =>
     )
   )
 
+/**
+ * Bytes sent as they are but never shown: `toJSON`, `toString` and `util.inspect` answer `<redacted>`. A token
+ * request's body is the client secret or a refresh token in plain JSON, and the request travels on with its
+ * response and errors: into the HTTP client's span, into log lines, into any middleware of the app's client.
+ */
+class RedactedBytes extends Uint8Array {
+  toJSON(): string {
+    return "<redacted>"
+  }
+  override toString(): string {
+    return "<redacted>"
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "<redacted>"
+  }
+}
+
+/** Like `HttpClientRequest.schemaBodyJson`, for a body that holds a secret: see `RedactedBytes`. */
+const secretBodyJson = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = Schema.encode(Schema.parseJson(schema))
+  return (request: HttpClientRequest.HttpClientRequest, value: A) =>
+    Effect.map(Effect.orDie(encode(value)), (json) => {
+      const bytes = new RedactedBytes(new TextEncoder().encode(json))
+      return HttpClientRequest.setBody(
+        request,
+        HttpBody.raw(bytes, { contentType: "application/json", contentLength: bytes.length })
+      )
+    })
+}
+
 /** The root cause of a transport failure, e.g. `connect ECONNREFUSED 127.0.0.1:9` under fetch's `fetch failed`. */
 const innermostMessage = (cause: unknown): string | undefined =>
   cause instanceof Error ? innermostMessage(cause.cause) ?? cause.message : undefined
@@ -143,10 +174,14 @@ export const makeResolved = (options: ResolvedOptions) =>
         const response = yield* request.pipe(Effect.flatMap(client.execute))
         const receivedAt = yield* Clock.currentTimeMillis
         const status = response.status
+        const date = Date.parse(response.headers["date"] ?? "")
+        const serverDate = Number.isNaN(date) ? undefined : date
         if (status < 200 || status >= 300) {
           const permanent = rejected(status)
           if (Option.isSome(permanent)) return Either.left(permanent.value)
-          const retryAfter = parseRetryAfter(response.headers["retry-after"], receivedAt)
+          // A Retry-After date is on the server's clock: measured from its Date header, a skewed local clock
+          // neither stretches the wait (a server ahead) nor cancels it (a server behind).
+          const retryAfter = parseRetryAfter(response.headers["retry-after"], serverDate ?? receivedAt)
           return yield* Effect.fail(failed("Status", statusDescription(status), status, Option.getOrUndefined(retryAfter)))
         }
         const text = yield* readBody(response)
@@ -155,12 +190,11 @@ export const makeResolved = (options: ResolvedOptions) =>
             new MalformedTokenResponse({ endpoint, status, problems: [`the body is larger than ${maxBodyBytes} bytes`] })
           )
         }
-        const serverDate = Date.parse(response.headers["date"] ?? "")
         return Either.map(parseTokenSet(endpoint, status, text.value), (tokens): TokenEndpoint.IssuedTokenSet => ({
           tokens,
           sentAt,
           receivedAt,
-          serverDate: Number.isNaN(serverDate) ? undefined : serverDate
+          serverDate
         }))
       }).pipe(
         Effect.catchTags({ RequestError: fromHttpError, ResponseError: fromHttpError }),
@@ -183,10 +217,10 @@ export const makeResolved = (options: ResolvedOptions) =>
 
     const requestToken = send(
       "/api/token",
-      HttpClientRequest.schemaBodyJson(ClientCredentials)(
+      secretBodyJson(ClientCredentials)(
         HttpClientRequest.post("/api/token"),
         new ClientCredentials({ clientId: options.clientId, clientSecret: options.clientSecret })
-      ).pipe(Effect.orDie),
+      ),
       (status) =>
         status === 401 || status === 403
           ? Option.some(new InvalidCredentials({ clientId: options.clientId, status }))
@@ -196,10 +230,10 @@ export const makeResolved = (options: ResolvedOptions) =>
     const refresh = (refreshToken: Redacted.Redacted<string>) =>
       send(
         "/api/refresh",
-        HttpClientRequest.schemaBodyJson(RefreshRequest)(
+        secretBodyJson(RefreshRequest)(
           HttpClientRequest.post("/api/refresh"),
           new RefreshRequest({ refreshToken })
-        ).pipe(Effect.orDie),
+        ),
         (status) =>
           status >= 400 && status < 500 && status !== 408 && status !== 429
             ? Option.some(new RefreshTokenRejected({ status }))
