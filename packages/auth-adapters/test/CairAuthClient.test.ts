@@ -94,7 +94,9 @@ describe("createCairAuthClient", () => {
     const auth = client()
     const response = await auth.fetch(new Request(`${server.url}/api/eligibility/v1`, { method: "POST", body: "{}" }))
     expect(response.status).toBe(200)
-    await expect(auth.fetch("https://example.com/api/eligibility/v1")).rejects.toThrow(/Refusing to send the Cair token/)
+    await expect(auth.fetch("https://example.com/api/eligibility/v1")).rejects.toThrow(
+      /Refusing to send the Cair token/
+    )
     expect(server.count("/api/token")).toBe(1)
   })
 
@@ -106,7 +108,16 @@ describe("createCairAuthClient", () => {
     expect(error).toBeInstanceOf(Error)
     expect(error).toMatchObject({ _tag: "InvalidCredentials", status: 401 })
     const token = await client().getAccessToken()
-    for (const text of [String(error), inspect(error), JSON.stringify(error), String(auth), inspect(auth), JSON.stringify(auth)]) {
+    for (
+      const text of [
+        String(error),
+        inspect(error),
+        JSON.stringify(error),
+        String(auth),
+        inspect(auth),
+        JSON.stringify(auth)
+      ]
+    ) {
       expect(text).not.toContain(secret)
       expect(text).not.toContain(token)
     }

@@ -82,8 +82,11 @@ const assertError = (answer: Answer, status: number, path?: string) => {
   }
 }
 
-const issue = Effect.flatMap(FakeCairServer.FakeCairServer, (server) =>
-  Effect.map(call("/api/token", { body: server.credentials }), (answer) => assertTokenSet(answer, "/api/token")))
+const issue = Effect.flatMap(
+  FakeCairServer.FakeCairServer,
+  (server) =>
+    Effect.map(call("/api/token", { body: server.credentials }), (answer) => assertTokenSet(answer, "/api/token"))
+)
 
 const refresh = (refreshToken: string) => call("/api/refresh", { body: { refreshToken } })
 

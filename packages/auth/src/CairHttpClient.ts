@@ -105,5 +105,5 @@ export const layer = (options: Options = {}): Layer.Layer<CairHttpClient, never,
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<CairHttpClient, ConfigError.ConfigError, CairAuth | HttpClient.HttpClient> =
-  Layer.effect(CairHttpClient, Effect.flatMap(baseUrlConfig, internal.make))
+export const layerConfig: Layer.Layer<CairHttpClient, ConfigError.ConfigError, CairAuth | HttpClient.HttpClient> = Layer
+  .effect(CairHttpClient, Effect.flatMap(baseUrlConfig, internal.make))

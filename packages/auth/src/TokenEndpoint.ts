@@ -17,8 +17,8 @@ import type {
   RefreshTokenRejected,
   TokenRequestFailed
 } from "./CairAuthError.js"
-import * as internal from "./internal/tokenEndpoint.js"
 import { resolveOptions } from "./internal/options.js"
+import * as internal from "./internal/tokenEndpoint.js"
 import type { TokenSet } from "./TokenSet.js"
 
 /**

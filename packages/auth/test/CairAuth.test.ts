@@ -20,7 +20,7 @@ import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import type { TokenEvent } from "../src/TokenEvent.js"
 import { TokenSet } from "../src/TokenSet.js"
 import * as TokenStore from "../src/TokenStore.js"
-import type { Reply, RecordedRequest } from "./fixtures.js"
+import type { RecordedRequest, Reply } from "./fixtures.js"
 import { allSecrets, captureLogs, credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
 
 const baseUrl = "https://cair.test"
@@ -61,7 +61,9 @@ describe("CairAuth", () => {
       const { auth, http } = yield* setup((request, index) =>
         Effect.zipRight(Deferred.await(gate), issuing()(request, index))
       )
-      const callers = yield* Effect.fork(Effect.all(Array.from({ length: 1000 }, () => auth.accessToken), { concurrency: "unbounded" }))
+      const callers = yield* Effect.fork(
+        Effect.all(Array.from({ length: 1000 }, () => auth.accessToken), { concurrency: "unbounded" })
+      )
       yield* Effect.yieldNow()
       yield* Deferred.succeed(gate, void 0)
       const tokens = yield* Fiber.join(callers)
@@ -99,7 +101,9 @@ describe("CairAuth", () => {
       expect((yield* http.requests).map((r) => r.path)).toEqual(["/api/token", "/api/refresh"])
       const acquired = yield* nextEvent(auth, "Acquired")
       yield* Deferred.succeed(gate, void 0)
-      expect(yield* Fiber.join(acquired)).toMatchObject({ value: { _tag: "Acquired", source: "refresh", generation: 2 } })
+      expect(yield* Fiber.join(acquired)).toMatchObject({
+        value: { _tag: "Acquired", source: "refresh", generation: 2 }
+      })
       expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(1))
       expect(yield* http.count()).toBe(2)
     }))
@@ -205,9 +209,23 @@ describe("CairAuth", () => {
     Effect.gen(function*() {
       const bodies = [
         ["<html>502 Bad Gateway</html>", "the body is not JSON"],
-        [{ accessToken: 1, refreshToken: secrets.refreshToken(0), expiresAt: "2030-01-01T00:00:00Z", refreshTokenExpiresAt: "2030-01-01T00:00:00Z" }, "accessToken has the wrong type or format"],
-        [{ accessToken: secrets.accessToken(0), expiresAt: "2030-01-01T00:00:00Z", refreshTokenExpiresAt: "2030-01-01T00:00:00Z" }, "refreshToken is missing"],
-        [{ accessToken: secrets.accessToken(0), refreshToken: secrets.refreshToken(0), expiresAt: "not a date", refreshTokenExpiresAt: "2030-01-01T00:00:00Z" }, "expiresAt has the wrong type or format"]
+        [{
+          accessToken: 1,
+          refreshToken: secrets.refreshToken(0),
+          expiresAt: "2030-01-01T00:00:00Z",
+          refreshTokenExpiresAt: "2030-01-01T00:00:00Z"
+        }, "accessToken has the wrong type or format"],
+        [{
+          accessToken: secrets.accessToken(0),
+          expiresAt: "2030-01-01T00:00:00Z",
+          refreshTokenExpiresAt: "2030-01-01T00:00:00Z"
+        }, "refreshToken is missing"],
+        [{
+          accessToken: secrets.accessToken(0),
+          refreshToken: secrets.refreshToken(0),
+          expiresAt: "not a date",
+          refreshTokenExpiresAt: "2030-01-01T00:00:00Z"
+        }, "expiresAt has the wrong type or format"]
       ] as const
       for (const [body, problem] of bodies) {
         const { auth, http } = yield* setup(() => Effect.succeed(jsonResponse(200, body)))
@@ -221,7 +239,10 @@ describe("CairAuth", () => {
 
   it.scoped("times out a request that never answers, and retries it", () =>
     Effect.gen(function*() {
-      const { auth, http } = yield* setup(() => Effect.succeed("hang" as const), { requestTimeoutMs: 1_000, maxRetries: 1 })
+      const { auth, http } = yield* setup(() => Effect.succeed("hang" as const), {
+        requestTimeoutMs: 1_000,
+        maxRetries: 1
+      })
       const fiber = yield* Effect.fork(Effect.flip(auth.accessToken))
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(fiber)
@@ -296,7 +317,9 @@ describe("CairAuth", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(1_700_000_000_900)
       const { auth } = yield* setup((request, index) =>
-        Effect.succeed(tokenResponse({ n: index, now: request.at, ttlMs: 10_000, date: Math.floor(request.at / 1000) * 1000 }))
+        Effect.succeed(
+          tokenResponse({ n: index, now: request.at, ttlMs: 10_000, date: Math.floor(request.at / 1000) * 1000 })
+        )
       )
       const token = yield* auth.get
       expect(token.expiresAt).toBe(1_700_000_000_900 + 10_000)

@@ -37,17 +37,21 @@ const withCair = (
   http: Layer.Layer<HttpClient.HttpClient>,
   credentials: Partial<FakeCairServer.Credentials> = {}
 ) => {
-  const CairLive = Layer.unwrapEffect(Effect.map(FakeCairServer.FakeCairServer, (server) =>
-    CairHttpClient.layer({ baseUrl: server.url }).pipe(
-      Layer.provideMerge(CairAuth.layer({ ...server.credentials, ...credentials, baseUrl: server.url })),
-      Layer.provide(http)
-    )))
+  const CairLive = Layer.unwrapEffect(
+    Effect.map(FakeCairServer.FakeCairServer, (server) =>
+      CairHttpClient.layer({ baseUrl: server.url }).pipe(
+        Layer.provideMerge(CairAuth.layer({ ...server.credentials, ...credentials, baseUrl: server.url })),
+        Layer.provide(http)
+      ))
+  )
   return Effect.provide(Layer.provideMerge(CairLive, FakeCairServer.layer()))
 }
 
 const checkEligibility = (memberId: string) =>
-  Effect.flatMap(CairHttpClient.CairHttpClient, (client) =>
-    client.post(eligibilityPath, { body: HttpBody.unsafeJson({ memberId }) }))
+  Effect.flatMap(
+    CairHttpClient.CairHttpClient,
+    (client) => client.post(eligibilityPath, { body: HttpBody.unsafeJson({ memberId }) })
+  )
 
 /** How many requests the server received on each endpoint. */
 const counts = Effect.gen(function*() {

@@ -67,9 +67,14 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   /** Within the refresh window, no need to ask the core again before this: a refresh is under way or resting. */
   let quietUntil = 0
   let closed = false
+  /** The newest generation known to be invalidated. */
+  let retired = 0
+  /** One runtime call shared by every caller waiting for a token: 10 000 cold callers cost one fiber, not 10 000. */
+  let pending: Promise<string> | undefined
 
   const onEvent = (event: TokenEvent.TokenEvent) => {
     if (event._tag === "Failed") quietUntil = event.retryAt.getTime()
+    else if (event._tag === "Invalidated") retire(event.generation)
     else forget()
     if (options.onEvent !== undefined) {
       try {
@@ -101,7 +106,18 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     clearTimeout(hotTimer)
   }
 
+  /**
+   * No token of this generation or older is cached again: an answer of the core that was under way when
+   * it was invalidated must not bring it back. Callers arriving from now on do not join that answer either.
+   */
+  const retire = (generation: number) => {
+    retired = Math.max(retired, generation)
+    pending = undefined
+    if (snapshot !== undefined && snapshot.generation <= retired) forget()
+  }
+
   const remember = (token: CairAuth.AccessToken): string => {
+    if (token.generation <= retired) return Redacted.value(token.token)
     if (snapshot?.generation !== token.generation) {
       forget()
       const value = Redacted.value(token.token)
@@ -124,9 +140,6 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     quietUntil = Date.now() >= token.refreshAt ? Infinity : 0
     return snapshot.value
   }
-
-  /** One runtime call shared by every caller waiting for a token: 10 000 cold callers cost one fiber, not 10 000. */
-  let pending: Promise<string> | undefined
 
   const shared = (): Promise<string> => {
     if (pending === undefined) {
@@ -173,7 +186,7 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   }
 
   const invalidateToken = (value: string) => {
-    if (snapshot?.value === value) forget()
+    if (snapshot?.value === value) retire(snapshot.generation)
     return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidateToken(Redacted.make(value))))
   }
 
@@ -232,7 +245,8 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     getAuthorizationHeader: (callOptions) => getAccessToken(callOptions).then((token) => `Bearer ${token}`),
     fetch: authFetch,
     invalidate: () => {
-      forget()
+      if (snapshot === undefined) pending = undefined
+      else retire(snapshot.generation)
       return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidate))
     },
     close,

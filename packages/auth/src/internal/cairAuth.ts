@@ -3,9 +3,9 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as FiberId from "effect/FiberId"
 import { identity } from "effect/Function"
 import * as LogLevel from "effect/LogLevel"
-import type * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
@@ -132,7 +132,14 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
           const generation = s.generation + 1
           if (!expiredOnArrival) {
             const cached = toCached(issued, limits, generation)
-            return [cached, { token: cached, flight: undefined, generation, failures: 0, restUntil: 0, lastError: undefined }]
+            return [cached, {
+              token: cached,
+              flight: undefined,
+              generation,
+              failures: 0,
+              restUntil: 0,
+              lastError: undefined
+            }]
           }
           // Served for one rest period, so that a burst of callers does not become a burst of requests.
           const failures = s.failures + 1
@@ -143,7 +150,9 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
         if (expiredOnArrival) {
           yield* Effect.logWarning(
             `Cair token set had expired on arrival (expiresAt ${issued.tokens.expiresAt.toISOString()}, ` +
-              `server Date ${issued.serverDate === undefined ? "absent" : new Date(issued.serverDate).toISOString()}); ` +
+              `server Date ${
+                issued.serverDate === undefined ? "absent" : new Date(issued.serverDate).toISOString()
+              }); ` +
               `serving it until ${new Date(cached.usableUntil).toISOString()} before asking again`
           )
         }
@@ -191,7 +200,9 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
               Effect.zipRight(Deferred.done(deferred, exit))
             )
         ),
-        Effect.withSpan("CairAuth.flight", { attributes: { "cair.client_id": options.clientId, "cair.background": background } }),
+        Effect.withSpan("CairAuth.flight", {
+          attributes: { "cair.client_id": options.clientId, "cair.background": background }
+        }),
         Effect.annotateLogs("cair.client_id", options.clientId)
       )
 
@@ -207,7 +218,13 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
         Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
           if (s.token !== undefined && now < s.token.usableUntil) return [Effect.succeed(s.token.view), s]
           if (s.flight !== undefined) {
-            return [Effect.zipRight(Effect.logDebug("Cair token: joining the request under way"), restore(Deferred.await(s.flight))), s]
+            return [
+              Effect.zipRight(
+                Effect.logDebug("Cair token: joining the request under way"),
+                restore(Deferred.await(s.flight))
+              ),
+              s
+            ]
           }
           if (now < s.restUntil) {
             return s.lastError !== undefined
@@ -216,14 +233,15 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
           }
           const [deferred, fork, next] = startFlight(s, fiberId, false)
           return [
-            Effect.logDebug(s.token === undefined ? "Cair token: none cached, requesting one" : "Cair token: expired, renewing").pipe(
+            Effect.logDebug(
+              s.token === undefined ? "Cair token: none cached, requesting one" : "Cair token: expired, renewing"
+            ).pipe(
               Effect.zipRight(fork),
               Effect.zipRight(restore(Deferred.await(deferred)))
             ),
             next
           ]
-        }))
-      )
+        })))
     )
 
     /** Within the refresh window: start a background refresh unless one is under way or resting. */
@@ -234,9 +252,11 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
             return [Effect.void, s]
           }
           const [, fork, next] = startFlight(s, fiberId, true)
-          return [Effect.zipRight(Effect.logDebug("Cair token: in its refresh window, refreshing in the background"), fork), next]
-        }))
-      )
+          return [
+            Effect.zipRight(Effect.logDebug("Cair token: in its refresh window, refreshing in the background"), fork),
+            next
+          ]
+        })))
     )
 
     /**
@@ -248,7 +268,9 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
         Effect.clockWith((clock) => {
           const token = s.token
           const now = clock.unsafeCurrentTimeMillis()
-          if (token === undefined || now >= token.usableUntil) return Effect.map(acquire, select)
+          if (token === undefined || now >= token.usableUntil) {
+            return Effect.map(acquire, select)
+          }
           if (now >= token.refreshAt && s.flight === undefined && now >= s.restUntil) {
             return Effect.as(refreshInBackground, select(token.view))
           }
@@ -259,22 +281,33 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
     const refresh: Effect.Effect<CairAuth.AccessToken, CairAuthError> = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.fiberId), ([now, fiberId]) =>
         Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
-          if (s.flight !== undefined) return [restore(Deferred.await(s.flight)), s]
+          if (s.flight !== undefined) {
+            return [restore(Deferred.await(s.flight)), s]
+          }
           if (now < s.restUntil) {
             return s.lastError !== undefined
               ? [Effect.fail(s.lastError), s]
-              : [restore(Effect.zipRight(Effect.sleep(s.restUntil - now), Effect.suspend(() => refresh))), s]
+              : [
+                restore(Effect.zipRight(
+                  Effect.sleep(s.restUntil - now),
+                  Effect.suspend(() =>
+                    refresh
+                  )
+                )),
+                s
+              ]
           }
           const [deferred, fork, next] = startFlight(s, fiberId, false)
           return [Effect.zipRight(fork, restore(Deferred.await(deferred))), next]
-        }))
-      )
+        })))
     )
 
     const invalidateWhere = (matches: (cached: Cached) => boolean) =>
       Effect.flatten(Ref.modify(state, (s): [Effect.Effect<void>, State] => {
         const token = s.token
-        if (token === undefined || token.usableUntil === -Infinity || !matches(token)) return [Effect.void, s]
+        if (token === undefined || token.usableUntil === -Infinity || !matches(token)) {
+          return [Effect.void, s]
+        }
         const generation = token.view.generation
         return [
           Effect.logDebug(`Cair token: generation ${generation} invalidated`).pipe(
@@ -287,8 +320,12 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
 
     return tag.of({
       get: read(identity),
-      accessToken: read((token) => token.token),
-      tokenSet: read((token) => token.tokenSet),
+      accessToken: read((token) =>
+        token.token
+      ),
+      tokenSet: read((token) =>
+        token.tokenSet
+      ),
       refresh,
       invalidate: invalidateWhere(() => true),
       invalidateToken: (token) => invalidateWhere((cached) => sameToken(cached, token)),

@@ -109,14 +109,18 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>) =>
       Effect.flatten(Ref.modify(state, (s): [Effect.Effect<void>, State] => {
         const generation = named(s)
         const next = recorded(s, { method, generation })
-        if (s.current === undefined || s.current.generation !== generation) return [Effect.void, next]
+        if (s.current === undefined || s.current.generation !== generation) {
+          return [Effect.void, next]
+        }
         return [publish(TokenEvent.Invalidated({ generation })), { ...next, current: undefined }]
       }))
 
     const auth = tag.of({
       get: take("get", false),
-      accessToken: Effect.map(take("accessToken", false), (token) => token.token),
-      tokenSet: Effect.map(take("tokenSet", false), (token) => token.tokenSet),
+      accessToken: Effect.map(take("accessToken", false), (token) =>
+        token.token),
+      tokenSet: Effect.map(take("tokenSet", false), (token) =>
+        token.tokenSet),
       refresh: take("refresh", true),
       invalidate: invalidateGeneration("invalidate", (s) => s.current?.generation),
       invalidateToken: (target) =>

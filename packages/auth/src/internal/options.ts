@@ -3,8 +3,8 @@ import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
-import { InvalidOptions } from "../CairAuthError.js"
 import type * as CairAuth from "../CairAuth.js"
+import { InvalidOptions } from "../CairAuthError.js"
 import type { TokenRequestFailed } from "../CairAuthError.js"
 
 /** @internal */
@@ -28,7 +28,8 @@ export interface ResolvedOptions {
 const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"])
 
 /** @internal */
-export const isLoopback = (url: URL): boolean => loopbackHosts.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
+export const isLoopback = (url: URL): boolean =>
+  loopbackHosts.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
 
 /** @internal */
 export const parseBaseUrl = (input: string | URL): Either.Either<string, InvalidOptions> => {
@@ -97,6 +98,8 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
  * @internal
  */
 export const baseUrlConfig: Config.Config<string> = Config.string("CAIR_BASE_URL").pipe(
-  Config.mapOrFail((url) => Either.mapLeft(parseBaseUrl(url), (error) => ConfigError.InvalidData([], error.description))),
+  Config.mapOrFail((url) =>
+    Either.mapLeft(parseBaseUrl(url), (error) => ConfigError.InvalidData([], error.description))
+  ),
   Config.withDefault(defaultBaseUrl)
 )

@@ -143,8 +143,10 @@ const parseTokenSet = (
   } catch {
     return Either.left(malformed([text.trim() === "" ? "the body is empty" : "the body is not JSON"]))
   }
-  return Either.mapLeft(decodeTokenSet(json, { onExcessProperty: "ignore" }), (error) =>
-    malformed(describeParseError(error)))
+  return Either.mapLeft(
+    decodeTokenSet(json, { onExcessProperty: "ignore" }),
+    (error) => malformed(describeParseError(error))
+  )
 }
 
 /** @internal */
@@ -161,8 +163,12 @@ export const makeResolved = (options: ResolvedOptions) =>
       rejected: (status: number) => Option.Option<E>
     ): Effect.Effect<TokenEndpoint.IssuedTokenSet, E | TokenRequestFailed | MalformedTokenResponse> => {
       const endpoint = options.baseUrl + path
-      const failed = (reason: TokenRequestFailed["reason"], description: string, status?: number, retryAfterMs?: number) =>
-        new TokenRequestFailed({ endpoint, reason, description, status, retryAfterMs })
+      const failed = (
+        reason: TokenRequestFailed["reason"],
+        description: string,
+        status?: number,
+        retryAfterMs?: number
+      ) => new TokenRequestFailed({ endpoint, reason, description, status, retryAfterMs })
       const fromHttpError = (error: HttpClientError.HttpClientError) =>
         failed("Transport", error.description ?? innermostMessage(error.cause) ?? error.reason)
 
@@ -182,12 +188,18 @@ export const makeResolved = (options: ResolvedOptions) =>
           // A Retry-After date is on the server's clock: measured from its Date header, a skewed local clock
           // neither stretches the wait (a server ahead) nor cancels it (a server behind).
           const retryAfter = parseRetryAfter(response.headers["retry-after"], serverDate ?? receivedAt)
-          return yield* Effect.fail(failed("Status", statusDescription(status), status, Option.getOrUndefined(retryAfter)))
+          return yield* Effect.fail(
+            failed("Status", statusDescription(status), status, Option.getOrUndefined(retryAfter))
+          )
         }
         const text = yield* readBody(response)
         if (Option.isNone(text)) {
           return Either.left(
-            new MalformedTokenResponse({ endpoint, status, problems: [`the body is larger than ${maxBodyBytes} bytes`] })
+            new MalformedTokenResponse({
+              endpoint,
+              status,
+              problems: [`the body is larger than ${maxBodyBytes} bytes`]
+            })
           )
         }
         return Either.map(parseTokenSet(endpoint, status, text.value), (tokens): TokenEndpoint.IssuedTokenSet => ({
@@ -227,10 +239,11 @@ export const makeResolved = (options: ResolvedOptions) =>
           : Option.none()
     )
 
+    const refreshBody = secretBodyJson(RefreshRequest)
     const refresh = (refreshToken: Redacted.Redacted<string>) =>
       send(
         "/api/refresh",
-        secretBodyJson(RefreshRequest)(
+        refreshBody(
           HttpClientRequest.post("/api/refresh"),
           new RefreshRequest({ refreshToken })
         ),
