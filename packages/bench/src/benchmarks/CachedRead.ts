@@ -151,7 +151,7 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
     },
     {
       bench,
-      subject: "CairAuth.get, in one fiber (accessToken without its map)",
+      subject: "CairAuth.get, in one fiber",
       result: perRead("effect-get"),
       floor: ratio("effect-get", "effect-floor")
     },
