@@ -62,7 +62,7 @@ export interface CairAuthClientOptions {
  * ```ts
  * import { createCairAuthClient } from "@cair/auth-adapters"
  *
- * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
  * // Give up after 2 seconds; the token request itself goes on for the other callers.
  * const token = await auth.getAccessToken({ signal: AbortSignal.timeout(2_000) })
  * ```
@@ -95,7 +95,7 @@ export interface CallOptions {
  * }
  *
  * // TypeScript 5.2+: `await using` closes the client at the end of the block.
- * await using auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * await using auth = createCairAuthClient({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
  * console.log(await checkEligibility(auth, "m-1001"))
  * ```
  *
@@ -127,7 +127,7 @@ export interface CairAuthClient extends AsyncDisposable {
  * ```ts
  * import { ClientClosed, createCairAuthClient } from "@cair/auth-adapters"
  *
- * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
  * await auth.close()
  * try {
  *   await auth.getAccessToken()
@@ -157,7 +157,7 @@ export class ClientClosed extends Error {
  * ```ts
  * import { createCairAuthClient, type CairAuthClientError } from "@cair/auth-adapters"
  *
- * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
  * const token = await auth.getAccessToken().catch((error: CairAuthClientError) => {
  *   switch (error._tag) {
  *     case "InvalidCredentials":

@@ -58,7 +58,7 @@ export type InvalidCredentials = CairAuthError.InvalidCredentials
  * import { createCairAuthClient, InvalidOptions } from "@cair/auth-adapters"
  *
  * try {
- *   createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret", baseUrl: "http://api.example.com" })
+ *   createCairAuthClient({ clientId: "my-client", clientSecret: "not-a-real-secret", baseUrl: "http://api.example.com" })
  * } catch (error) {
  *   if (error instanceof InvalidOptions) console.error(`${error.option}: ${error.description}`) // http: is for loopback only
  * }
@@ -85,7 +85,7 @@ export type InvalidOptions = CairAuthError.InvalidOptions
  * ```ts
  * import { createCairAuthClient, MalformedTokenResponse } from "@cair/auth-adapters"
  *
- * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret" })
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "not-a-real-secret" })
  * try {
  *   await auth.getAccessToken()
  * } catch (error) {
@@ -115,7 +115,7 @@ export type MalformedTokenResponse = CairAuthError.MalformedTokenResponse
  * ```ts
  * import { createCairAuthClient, TokenRequestFailed } from "@cair/auth-adapters"
  *
- * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "s3cret", maxRetries: 1 })
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: "not-a-real-secret", maxRetries: 1 })
  * try {
  *   await auth.getAccessToken()
  * } catch (error) {

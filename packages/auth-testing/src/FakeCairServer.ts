@@ -18,6 +18,21 @@ import * as internal from "./internal/fakeCairServer.js"
 import * as internalHandle from "./internal/handle.js"
 
 /**
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import { FakeCairServer } from "@cair/auth-testing"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Effect from "effect/Effect"
+ *
+ * const test = Effect.gen(function*() {
+ *   const server = yield* FakeCairServer.FakeCairServer
+ *   const endpoint = yield* TokenEndpoint.make({ ...server.credentials, baseUrl: server.url })
+ *   yield* endpoint.requestToken
+ *   return yield* server.count("/api/token") // 1
+ * }).pipe(Effect.provide(FakeCairServer.layer()), Effect.provide(FetchHttpClient.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -55,11 +70,21 @@ export declare namespace FakeCairServer {
     readonly count: (path?: string) => Effect.Effect<number>
     /** Waits until at least `n` requests were received for `path` (default: any path). */
     readonly awaitCount: (n: number, path?: string) => Effect.Effect<void>
+    /** Empties the request log. */
     readonly resetLog: Effect.Effect<void>
   }
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const credentials: FakeCairServer.Credentials = { clientId: "test-client", clientSecret: "test-only-secret" }
+ * const server = await FakeCairServer.start({ credentials })
+ * await server.stop()
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -69,6 +94,16 @@ export interface Credentials {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const lifetimes: FakeCairServer.Lifetimes = { accessTokenTtlMs: 30_000, refreshTokenTtlMs: 120_000 }
+ * const server = await FakeCairServer.start(lifetimes)
+ * server.setLifetimes({ accessTokenTtlMs: 1_000 }) // tokens issued from now on live one second
+ * await server.stop()
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -80,6 +115,15 @@ export interface Lifetimes {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * // A server whose clock runs 30 seconds behind, issuing one-minute access tokens.
+ * const options: FakeCairServer.Options = { port: 0, accessTokenTtlMs: 60_000, clockOffsetMs: -30_000 }
+ * const FakeServerTest = FakeCairServer.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -93,6 +137,16 @@ export interface Options extends Lifetimes {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const server = await FakeCairServer.start()
+ * const options: FakeCairServer.InjectOptions = { path: "/api/refresh", times: 3 }
+ * server.inject(FakeCairServer.Fault.Status({ status: 500 }), options)
+ * await server.stop()
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -104,6 +158,20 @@ export interface InjectOptions {
 /**
  * What the server does instead of (or on top of) its normal answer. Faults other than `Delay` and
  * `ExpiredTokenSet` leave the server's state alone: a faulted refresh does not use up its refresh token.
+ *
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const faults: ReadonlyArray<FakeCairServer.Fault> = [
+ *   FakeCairServer.Fault.Status({ status: 429, retryAfter: "2" }),
+ *   FakeCairServer.Fault.Malformed({ body: "{\"accessToken\": 42}" }),
+ *   FakeCairServer.Fault.Reset()
+ * ]
+ * const server = await FakeCairServer.start()
+ * for (const fault of faults) server.inject(fault, { path: "/api/token" })
+ * await server.stop()
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -133,12 +201,33 @@ export type Fault = Data.TaggedEnum<{
 }>
 
 /**
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ * import * as Effect from "effect/Effect"
+ *
+ * // The next two token requests wait 3 seconds on the server's clock.
+ * const slowTokens = Effect.flatMap(FakeCairServer.FakeCairServer, (server) =>
+ *   server.inject(FakeCairServer.Fault.Delay({ duration: "3 seconds" }), { path: "/api/token", times: 2 }))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const Fault = Data.taggedEnum<Fault>()
 
 /**
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const unauthorized = (log: ReadonlyArray<FakeCairServer.RequestLogEntry>) =>
+ *   log.filter((entry) => entry.status === 401).map((entry) => `${entry.method} ${entry.path}`)
+ * const server = await FakeCairServer.start()
+ * console.log(unauthorized(server.requests())) // []
+ * await server.stop()
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -158,20 +247,46 @@ export interface RequestLogEntry {
 /**
  * The Promise API of a running server.
  *
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const server: FakeCairServer.Handle = await FakeCairServer.start()
+ * try {
+ *   const response = await fetch(`${server.url}/api/token`, {
+ *     method: "POST",
+ *     headers: { "content-type": "application/json" },
+ *     body: JSON.stringify(server.credentials)
+ *   })
+ *   console.log(response.status, server.count("/api/token")) // 200 1
+ * } finally {
+ *   await server.stop()
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export interface Handle {
   readonly url: string
   readonly credentials: Credentials
+  /** Queues `fault` for the next `times` (default 1) requests to `path` (default: any path). */
   readonly inject: (fault: Fault, options?: InjectOptions) => void
+  /** Drops every queued fault: an outage injected with a large `times` ends here. */
   readonly clearFaults: () => void
+  /** Makes every access token issued so far invalid; refresh tokens keep working. */
   readonly revokeAccessTokens: () => void
+  /** Makes every access and refresh token issued so far invalid. */
   readonly revokeAll: () => void
+  /** Changes the lifetimes of the tokens issued from now on. */
   readonly setLifetimes: (lifetimes: Lifetimes) => void
+  /** Every request received, oldest first. */
   readonly requests: () => ReadonlyArray<RequestLogEntry>
+  /** How many requests were received for `path` (default: any path). */
   readonly count: (path?: string) => number
+  /** Resolves once at least `n` requests were received for `path` (default: any path). */
   readonly awaitCount: (n: number, path?: string) => Promise<void>
+  /** Empties the request log. */
   readonly resetLog: () => void
   /** Closes every connection and the server; resolves once nothing is left running. */
   readonly stop: () => Promise<void>
@@ -179,6 +294,18 @@ export interface Handle {
 
 /**
  * `clientId: "demo-client"`, `clientSecret: "demo-secret"`.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient } from "@cair/auth-adapters"
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const server = await FakeCairServer.start()
+ * const auth = createCairAuthClient({ ...FakeCairServer.defaultCredentials, baseUrl: server.url })
+ * const token = await auth.getAccessToken()
+ * await auth.close()
+ * await server.stop()
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -188,6 +315,19 @@ export const defaultCredentials: Credentials = internal.defaultCredentials
 /**
  * Starts a server that stops when the scope closes.
  *
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ * import * as Effect from "effect/Effect"
+ *
+ * const test = Effect.scoped(Effect.gen(function*() {
+ *   const server = yield* FakeCairServer.make({ accessTokenTtlMs: 5_000 })
+ *   yield* server.inject(FakeCairServer.Fault.Hang(), { path: "/api/token" })
+ *   // ... run the client under test against server.url; the server stops with the scope.
+ *   return yield* server.requests
+ * }))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -196,6 +336,20 @@ export const make: (
 ) => Effect.Effect<FakeCairServer.Service, HttpServerError.ServeError, Scope.Scope> = internal.make
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import { FakeCairServer } from "@cair/auth-testing"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * // CairAuth against the fake server, and the server itself for assertions.
+ * const AuthTest = Layer.unwrapEffect(
+ *   Effect.map(FakeCairServer.FakeCairServer, (server) => CairAuth.layer({ ...server.credentials, baseUrl: server.url }))
+ * ).pipe(Layer.provideMerge(FakeCairServer.layer()), Layer.provide(FetchHttpClient.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -204,6 +358,19 @@ export const layer = (options?: Options): Layer.Layer<FakeCairServer, HttpServer
 
 /**
  * Starts a server outside Effect; rejects with the `ServeError` itself if it cannot listen.
+ *
+ * @example
+ * ```ts
+ * import { FakeCairServer } from "@cair/auth-testing"
+ *
+ * const server = await FakeCairServer.start({ accessTokenTtlMs: 2_000 })
+ * try {
+ *   // ... run the client under test against server.url and server.credentials, then:
+ *   await server.awaitCount(1, "/api/token")
+ * } finally {
+ *   await server.stop()
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category constructors

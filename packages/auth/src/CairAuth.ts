@@ -35,6 +35,20 @@ import * as TokenStore from "./TokenStore.js"
  * A read-only snapshot of the cached token. Times are epoch milliseconds on the local clock,
  * corrected for the server's clock where its `Date` header shows a difference.
  *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import * as Clock from "effect/Clock"
+ * import * as Effect from "effect/Effect"
+ *
+ * const secondsLeft = Effect.gen(function*() {
+ *   const auth = yield* CairAuth.CairAuth
+ *   const token: CairAuth.AccessToken = yield* auth.get
+ *   const now = yield* Clock.currentTimeMillis
+ *   return Math.floor((token.expiresAt - now) / 1_000)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -92,12 +106,38 @@ export declare namespace CairAuth {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const authorizationHeader = Effect.gen(function*() {
+ *   const auth = yield* CairAuth.CairAuth
+ *   const token = yield* auth.accessToken
+ *   return `Bearer ${Redacted.value(token)}`
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
 export const CairAuth: Context.Tag<CairAuth, CairAuth.Service> = internal.tag
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ *
+ * const options: CairAuth.Options = {
+ *   clientId: "my-client",
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET!,
+ *   refreshWindowMs: 120_000,
+ *   expiryMarginMs: 10_000
+ * }
+ * const AuthLive = CairAuth.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -118,6 +158,17 @@ export interface Options extends TokenEndpointOptions {
  * Checks options and fills in defaults, without building anything: the Promise adapter uses it
  * to reject bad options up front.
  *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import * as Either from "effect/Either"
+ *
+ * const checked = CairAuth.validateOptions({ clientId: "", clientSecret: process.env.CAIR_CLIENT_SECRET! })
+ * if (Either.isLeft(checked)) {
+ *   console.error(checked.left.message) // Invalid Cair auth option "clientId": is missing or empty
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category options
  */
@@ -127,6 +178,19 @@ export const validateOptions = (options: Options): Either.Either<Options, Invali
 /**
  * Builds the service on a `TokenEndpoint` and a `TokenStore`. Needs a `Scope`: background
  * refreshes run in it and stop when it closes.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth, TokenEndpoint, TokenStore } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Layer from "effect/Layer"
+ *
+ * const AuthLive = Layer.scoped(CairAuth.CairAuth, CairAuth.make({ clientId: "my-client" })).pipe(
+ *   Layer.provide(TokenEndpoint.layer({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })),
+ *   Layer.provide(TokenStore.layerMemory),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -176,6 +240,18 @@ export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient
  * The options read through Effect `Config`: `CAIR_CLIENT_ID`, `CAIR_CLIENT_SECRET` (redacted)
  * and optional `CAIR_BASE_URL`. A missing or invalid one is a `ConfigError` naming it.
  *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * // Fails with a ConfigError naming CAIR_CLIENT_ID or CAIR_CLIENT_SECRET when one is missing.
+ * const program = Effect.gen(function*() {
+ *   const options = yield* CairAuth.config
+ *   yield* Effect.log(`Cair client ${options.clientId}`)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category options
  */
@@ -187,6 +263,16 @@ export const config: Config.Config<Options> = Config.all({
 
 /**
  * `layer` with its options from `config`.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Layer from "effect/Layer"
+ *
+ * // CAIR_CLIENT_ID, CAIR_CLIENT_SECRET and the optional CAIR_BASE_URL from the environment.
+ * const AuthLive = CairAuth.layerConfig.pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers

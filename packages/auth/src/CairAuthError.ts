@@ -11,6 +11,17 @@ import * as Schema from "effect/Schema"
  * `POST /api/token` answered 401: the client id or secret is wrong, or the client was disabled.
  * Retrying does not help; fix the credentials.
  *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const token = Effect.flatMap(CairAuth.CairAuth, (auth) => auth.accessToken).pipe(
+ *   Effect.catchTag("InvalidCredentials", (error) =>
+ *     Effect.dieMessage(`Check the Cair credentials of client ${error.clientId}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -34,12 +45,33 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>("
  * - `Timeout`: no complete answer within `requestTimeoutMs`.
  * - `Status`: the server answered a non-2xx status (after the retries, for a transient one).
  *
+ * @example
+ * ```ts
+ * import { CairAuthError } from "@cair/auth"
+ * import * as Schema from "effect/Schema"
+ *
+ * const isReason = Schema.is(CairAuthError.TokenRequestFailureReason)
+ * isReason("Timeout") // true
+ * isReason("Refused") // false
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
 export const TokenRequestFailureReason = Schema.Literal("Transport", "Timeout", "Status")
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuthError } from "@cair/auth"
+ *
+ * const advice: Record<CairAuthError.TokenRequestFailureReason, string> = {
+ *   Transport: "Check the network and DNS.",
+ *   Timeout: "Raise requestTimeoutMs.",
+ *   Status: "See the HTTP status and the server's message."
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -48,6 +80,20 @@ export type TokenRequestFailureReason = typeof TokenRequestFailureReason.Type
 /**
  * A token request did not produce a token set: network failure, timeout, or a non-2xx status
  * (5xx, 429 and 408 only after the configured retries).
+ *
+ * @example
+ * ```ts
+ * import { CairAuthError } from "@cair/auth"
+ *
+ * const error = new CairAuthError.TokenRequestFailed({
+ *   endpoint: "https://forecaster.cairhealth.com/api/token",
+ *   reason: "Status",
+ *   status: 503,
+ *   retryAfterMs: 2_000,
+ *   description: "Service Unavailable"
+ * })
+ * console.log(error.isTransient) // true
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -82,6 +128,17 @@ export class TokenRequestFailed extends Schema.TaggedError<TokenRequestFailed>("
  * The server answered 2xx with a body that is not a token set: not JSON, a missing field, a wrong
  * type or a date that does not parse. `problems` names the fields, never their values.
  *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const issued = Effect.flatMap(TokenEndpoint.TokenEndpoint, (endpoint) => endpoint.requestToken).pipe(
+ *   Effect.tapErrorTag("MalformedTokenResponse", (error) =>
+ *     Effect.logError(`Not a token set (HTTP ${error.status}): ${error.problems.join("; ")}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -101,6 +158,18 @@ export class MalformedTokenResponse
  * `POST /api/refresh` answered 4xx: the refresh token is unknown, used or expired. `CairAuth`
  * handles it by falling back to the client credentials; it reaches callers of `TokenEndpoint` only.
  *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import type * as Redacted from "effect/Redacted"
+ *
+ * // What CairAuth does for you: a rejected refresh token falls back to the client credentials.
+ * const renew = (refreshToken: Redacted.Redacted<string>) =>
+ *   Effect.flatMap(TokenEndpoint.TokenEndpoint, (endpoint) =>
+ *     endpoint.refresh(refreshToken).pipe(Effect.catchTag("RefreshTokenRejected", () => endpoint.requestToken)))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -117,6 +186,21 @@ export class RefreshTokenRejected extends Schema.TaggedError<RefreshTokenRejecte
 
 /**
  * Options given to `CairAuth.layer` or the Promise adapter are not usable.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import * as Either from "effect/Either"
+ *
+ * const checked = CairAuth.validateOptions({
+ *   clientId: "my-client",
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET!,
+ *   maxRetries: -1
+ * })
+ * if (Either.isLeft(checked)) {
+ *   console.error(`${checked.left.option}: ${checked.left.description}`) // maxRetries: must be an integer >= 0, got -1
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -136,12 +220,29 @@ export class InvalidOptions extends Schema.TaggedError<InvalidOptions>("@cair/au
 /**
  * What `CairAuth.accessToken` can fail with.
  *
+ * @example
+ * ```ts
+ * import { CairAuth, type CairAuthError } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const report = (error: CairAuthError.CairAuthError) => Effect.logError(`${error._tag}: ${error.message}`)
+ * const token = Effect.flatMap(CairAuth.CairAuth, (auth) => auth.accessToken).pipe(Effect.tapError(report))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
 export type CairAuthError = InvalidCredentials | TokenRequestFailed | MalformedTokenResponse
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuthError } from "@cair/auth"
+ *
+ * const describe = (error: unknown): string =>
+ *   CairAuthError.isCairAuthError(error) ? `Cair auth failed: ${error.message}` : String(error)
+ * ```
+ *
  * @since 0.1.0
  * @category refinements
  */

@@ -31,6 +31,20 @@ import * as internal from "./internal/cairAuthTest.js"
 /**
  * One step of a script: a token to hand out, or the failure of one call.
  *
+ * @example
+ * ```ts
+ * import { CairAuthError, CairAuthTest } from "@cair/auth"
+ * import type { NonEmptyReadonlyArray } from "effect/Array"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const script: NonEmptyReadonlyArray<CairAuthTest.Step> = [
+ *   new CairAuthError.InvalidCredentials({ clientId: "my-client", status: 401 }),
+ *   "token-a",
+ *   Redacted.make("token-b")
+ * ]
+ * const AuthTest = CairAuthTest.layerScripted(script)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -38,6 +52,15 @@ export type Step = string | Redacted.Redacted<string> | CairAuthError
 
 /**
  * A call made to the double. Holds no token.
+ *
+ * @example
+ * ```ts
+ * import { CairAuthTest } from "@cair/auth"
+ *
+ * // How many new tokens the code under test asked for with `refresh`.
+ * const refreshes = (calls: ReadonlyArray<CairAuthTest.Call>): number =>
+ *   calls.filter((call) => call.method === "refresh" && call.generation !== undefined).length
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -55,6 +78,19 @@ export interface Call {
 
 /**
  * The recorder that comes with the test layers.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth, CairAuthTest } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const test = Effect.gen(function*() {
+ *   const auth = yield* CairAuth.CairAuth
+ *   yield* auth.accessToken
+ *   const recorder = yield* CairAuthTest.CairAuthTest
+ *   const calls = yield* recorder.calls // [{ method: "accessToken", generation: 1 }]
+ * }).pipe(Effect.provide(CairAuthTest.layerFixed("test-token")))
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -79,6 +115,18 @@ export declare namespace CairAuthTest {
 /**
  * A `CairAuth` double with its recorder, as `make` builds them.
  *
+ * @example
+ * ```ts
+ * import { CairAuthTest } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const test = Effect.scoped(Effect.gen(function*() {
+ *   const double: CairAuthTest.Double = yield* CairAuthTest.make(["token-a", "token-b"])
+ *   yield* double.auth.invalidate
+ *   return yield* double.calls
+ * }))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -89,6 +137,20 @@ export interface Double extends CairAuthTest.Service {
 /**
  * Builds a double and its recorder, for a test that wants the service itself rather than a layer.
  * `events` lives in the `Scope`.
+ *
+ * @example
+ * ```ts
+ * import { CairAuthTest } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const test = Effect.scoped(Effect.gen(function*() {
+ *   const { auth } = yield* CairAuthTest.make(["token-a", "token-b"])
+ *   yield* auth.invalidate
+ *   const token = yield* auth.accessToken
+ *   console.assert(Redacted.value(token) === "token-a") // nothing was current, so nothing was thrown away
+ * }))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -127,6 +189,19 @@ export const layerScripted = (steps: NonEmptyReadonlyArray<Step>): Layer.Layer<C
  * `CairAuth` that always hands out `token` (a new generation after each invalidation), and its
  * `CairAuthTest` recorder.
  *
+ * @example
+ * ```ts
+ * import { CairAuth, CairAuthTest } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const header = Effect.flatMap(CairAuth.CairAuth, (auth) => auth.accessToken).pipe(
+ *   Effect.map((token) => `Bearer ${Redacted.value(token)}`)
+ * )
+ * const value = await Effect.runPromise(Effect.provide(header, CairAuthTest.layerFixed("test-token")))
+ * // "Bearer test-token"
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -135,6 +210,19 @@ export const layerFixed = (token: string | Redacted.Redacted<string>): Layer.Lay
 
 /**
  * The calls recorded by the `CairAuthTest` in context.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth, CairAuthTest } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const test = Effect.gen(function*() {
+ *   const auth = yield* CairAuth.CairAuth
+ *   yield* auth.accessToken
+ *   yield* auth.accessToken
+ *   const calls = yield* CairAuthTest.calls // two calls, both served generation 1
+ * }).pipe(Effect.provide(CairAuthTest.layerFixed("test-token")))
+ * ```
  *
  * @since 0.1.0
  * @category accessors

@@ -30,6 +30,18 @@ import * as internal from "./internal/cairHttpClient.js"
 import { baseUrlConfig, defaultBaseUrl, parseBaseUrl } from "./internal/options.js"
 
 /**
+ * @example
+ * ```ts
+ * import { CairHttpClient } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const forecasts = Effect.gen(function*() {
+ *   const client = yield* CairHttpClient.CairHttpClient
+ *   const response = yield* client.get("/v1/forecasts")
+ *   return yield* response.json
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -53,6 +65,14 @@ export declare namespace CairHttpClient {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { CairHttpClient } from "@cair/auth"
+ *
+ * const options: CairHttpClient.Options = { baseUrl: "http://127.0.0.1:8080" }
+ * const CairLocal = CairHttpClient.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -64,6 +84,20 @@ export interface Options {
 /**
  * Builds the client on the app's `HttpClient` and `CairAuth`. An invalid `baseUrl` is a defect
  * (`InvalidOptions`).
+ *
+ * @example
+ * ```ts
+ * import { CairAuth, CairHttpClient } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* CairHttpClient.make({ baseUrl: "https://forecaster.cairhealth.com" })
+ *   const response = yield* client.get("/v1/forecasts")
+ *   return response.status
+ * }).pipe(Effect.provide(CairAuth.layerConfig.pipe(Layer.provideMerge(FetchHttpClient.layer))))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -101,6 +135,19 @@ export const layer = (options: Options = {}): Layer.Layer<CairHttpClient, never,
 /**
  * `layer` with the base URL read from the optional `CAIR_BASE_URL` through Effect `Config`, the
  * same variable (and the same checks) as `CairAuth.layerConfig`.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth, CairHttpClient } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Layer from "effect/Layer"
+ *
+ * // Both layers read the optional CAIR_BASE_URL.
+ * const CairLive = CairHttpClient.layerConfig.pipe(
+ *   Layer.provide(CairAuth.layerConfig),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -25,6 +25,16 @@ import type { TokenSet } from "./TokenSet.js"
  * A token set with the local times of the exchange and the server's `Date` header, from which
  * `CairAuth` works out how long the token lives on the local clock.
  *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ *
+ * const roundTripMs = (issued: TokenEndpoint.IssuedTokenSet): number => issued.receivedAt - issued.sentAt
+ * // Positive when the server's clock runs ahead of the local one.
+ * const clockSkewMs = (issued: TokenEndpoint.IssuedTokenSet): number | undefined =>
+ *   issued.serverDate === undefined ? undefined : issued.serverDate - issued.receivedAt
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -69,6 +79,18 @@ export declare namespace TokenEndpoint {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const expiresAt = Effect.gen(function*() {
+ *   const endpoint = yield* TokenEndpoint.TokenEndpoint
+ *   const issued = yield* endpoint.requestToken
+ *   return issued.tokens.expiresAt
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -76,6 +98,20 @@ export const TokenEndpoint: Context.Tag<TokenEndpoint, TokenEndpoint.Service> = 
 
 /**
  * The options of the endpoints: where, who, and how patiently.
+ *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const options: TokenEndpoint.TokenEndpointOptions = {
+ *   clientId: "my-client",
+ *   clientSecret: Redacted.make(process.env.CAIR_CLIENT_SECRET!),
+ *   requestTimeoutMs: 5_000,
+ *   maxRetries: 2
+ * }
+ * const EndpointLive = TokenEndpoint.layer(options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -97,6 +133,20 @@ export interface TokenEndpointOptions {
  * The default delays between retries: exponential from 200 ms, doubling, jittered, each capped
  * at 5 seconds. `maxRetries` bounds their number and a `Retry-After` lengthens any of them.
  *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * // The default delays, but no more retries once 30 seconds have passed.
+ * const retrySchedule = TokenEndpoint.defaultRetrySchedule.pipe(Schedule.upTo("30 seconds"))
+ * const EndpointLive = TokenEndpoint.layer({
+ *   clientId: "my-client",
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET!,
+ *   retrySchedule
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category retry
  */
@@ -105,6 +155,19 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, TokenRequestFailed
 /**
  * Builds the endpoints on the `HttpClient` of the environment. Invalid options are a defect
  * (`InvalidOptions`): they are a programming error, caught at the first run.
+ *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const endpoint = yield* TokenEndpoint.make({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
+ *   const issued = yield* endpoint.requestToken
+ *   return yield* endpoint.refresh(issued.tokens.refreshToken)
+ * }).pipe(Effect.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -115,6 +178,21 @@ export const make = (
   Effect.flatMap(Effect.orDie(resolveOptions(options)), internal.makeResolved)
 
 /**
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * const EndpointLive = TokenEndpoint.layer({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * const issued = Effect.flatMap(TokenEndpoint.TokenEndpoint, (endpoint) => endpoint.requestToken).pipe(
+ *   Effect.provide(EndpointLive)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -8,6 +8,20 @@ import * as Data from "effect/Data"
 import type { CairAuthError, RefreshTokenRejected } from "./CairAuthError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuth, TokenEvent } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Stream from "effect/Stream"
+ *
+ * const describe = (event: TokenEvent.TokenEvent): string =>
+ *   event._tag === "Acquired"
+ *     ? `token ${event.generation} from ${event.source}, expires ${event.expiresAt.toISOString()}`
+ *     : event._tag
+ * const logEvents = Effect.flatMap(CairAuth.CairAuth, (auth) =>
+ *   Stream.runForEach(auth.events, (event) => Effect.log(describe(event))))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -41,6 +55,19 @@ export type TokenEvent = Data.TaggedEnum<{
 
 /**
  * Constructors and matchers: `TokenEvent.Acquired({...})`, `TokenEvent.$match(...)`, `TokenEvent.$is("Failed")`.
+ *
+ * @example
+ * ```ts
+ * import { TokenEvent } from "@cair/auth"
+ *
+ * const describe = TokenEvent.TokenEvent.$match({
+ *   Acquired: (event) => `token ${event.generation} from ${event.source}`,
+ *   FellBack: (event) => `fell back to the client credentials: ${event.reason}`,
+ *   Failed: (event) => `token request failed: ${event.error.message}`,
+ *   Invalidated: (event) => `token ${event.generation} invalidated`
+ * })
+ * const isFailure = TokenEvent.TokenEvent.$is("Failed")
+ * ```
  *
  * @since 0.1.0
  * @category constructors

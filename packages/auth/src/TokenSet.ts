@@ -9,6 +9,20 @@ import * as Schema from "effect/Schema"
 /**
  * The answer of `POST /api/token` and `POST /api/refresh`.
  *
+ * @example
+ * ```ts
+ * import { TokenSet } from "@cair/auth"
+ * import * as Schema from "effect/Schema"
+ *
+ * const tokenSet = Schema.decodeUnknownSync(TokenSet.TokenSet)({
+ *   accessToken: "fake-access-token",
+ *   refreshToken: "fake-refresh-token",
+ *   expiresAt: "2030-01-01T00:10:00Z",
+ *   refreshTokenExpiresAt: "2030-01-02T00:00:00Z"
+ * })
+ * console.log(tokenSet.expiresAt.toISOString(), String(tokenSet.accessToken)) // ... <redacted>
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -22,6 +36,19 @@ export class TokenSet extends Schema.Class<TokenSet>("@cair/auth/TokenSet")({
 /**
  * The body of `POST /api/token`.
  *
+ * @example
+ * ```ts
+ * import { TokenSet } from "@cair/auth"
+ * import * as Redacted from "effect/Redacted"
+ * import * as Schema from "effect/Schema"
+ *
+ * const credentials = new TokenSet.ClientCredentials({
+ *   clientId: "my-client",
+ *   clientSecret: Redacted.make("not-a-real-secret")
+ * })
+ * const body = JSON.stringify(Schema.encodeSync(TokenSet.ClientCredentials)(credentials))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -32,6 +59,17 @@ export class ClientCredentials extends Schema.Class<ClientCredentials>("@cair/au
 
 /**
  * The body of `POST /api/refresh`.
+ *
+ * @example
+ * ```ts
+ * import { TokenSet } from "@cair/auth"
+ * import * as Schema from "effect/Schema"
+ *
+ * const refreshBody = (tokens: TokenSet.TokenSet): string =>
+ *   JSON.stringify(
+ *     Schema.encodeSync(TokenSet.RefreshRequest)(new TokenSet.RefreshRequest({ refreshToken: tokens.refreshToken }))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category schemas

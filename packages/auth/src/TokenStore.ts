@@ -21,12 +21,41 @@ import type { IssuedTokenSet } from "./TokenEndpoint.js"
  * that persists it must keep `tokens` secret (its tokens are `Redacted`; encode them with the
  * `TokenSet` schema).
  *
+ * @example
+ * ```ts
+ * import { TokenStore } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * const refreshTokenExpiresAt = Effect.flatMap(TokenStore.TokenStore, (store) => store.get).pipe(
+ *   Effect.map(Option.map((stored: TokenStore.StoredTokenSet) => stored.tokens.refreshTokenExpiresAt))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type StoredTokenSet = IssuedTokenSet
 
 /**
+ * @example
+ * ```ts
+ * import { TokenStore } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ *
+ * // The in-memory store, logging every write.
+ * const LoggingStore = Layer.effect(
+ *   TokenStore.TokenStore,
+ *   Effect.map(TokenStore.makeMemory, (memory) =>
+ *     TokenStore.TokenStore.of({
+ *       ...memory,
+ *       set: (stored) =>
+ *         Effect.zipRight(Effect.log(`token set stored at ${stored.receivedAt}`), memory.set(stored))
+ *     }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -42,6 +71,18 @@ export class TokenStore extends Context.Tag("@cair/auth/TokenStore")<TokenStore,
 /**
  * A store in a `Ref`, private to one `CairAuth`.
  *
+ * @example
+ * ```ts
+ * import { TokenStore } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const store = yield* TokenStore.makeMemory
+ *   const stored = yield* store.get // Option.none(): a new store is empty
+ *   yield* store.clear
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -56,6 +97,18 @@ export const makeMemory: Effect.Effect<TokenStore["Type"]> = Effect.map(
 )
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuth, TokenEndpoint, TokenStore } from "@cair/auth"
+ * import * as Layer from "effect/Layer"
+ *
+ * // What CairAuth.layer uses: a store private to this CairAuth.
+ * const AuthLive = Layer.scoped(CairAuth.CairAuth, CairAuth.make({ clientId: "my-client" })).pipe(
+ *   Layer.provide(TokenStore.layerMemory),
+ *   Layer.provide(TokenEndpoint.layer({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
