@@ -13,19 +13,17 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
 import { inspect } from "node:util"
 import * as CairAuth from "../src/CairAuth.js"
 import { TokenRequestFailed } from "../src/CairAuthError.js"
 import * as CairAuthTest from "../src/CairAuthTest.js"
 import * as CairHttpClient from "../src/CairHttpClient.js"
 import type { Reply } from "./fixtures.js"
-import { allSecrets, captureLogs, credentials, jsonResponse, secrets, tokenResponse } from "./fixtures.js"
+import { allSecrets, credentials, jsonResponse, secrets, tokenResponse } from "./fixtures.js"
+import { makeCapture } from "./utils/harness.js"
 
 const baseUrl = "https://cair.test"
 
@@ -307,19 +305,8 @@ describe("CairHttpClient", () => {
 
   it.scoped("no token appears in errors, responses, spans or logs", () =>
     Effect.gen(function*() {
-      const logs = captureLogs()
-      const spans: Array<Tracer.Span> = []
-      const base = yield* Effect.tracer
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = base.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: (f, fiber) => base.context(f, fiber)
-      })
-      const run = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-        effect.pipe(Effect.withTracer(tracer), Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+      const capture = yield* makeCapture
+      const run = capture.run
       const { client } = yield* run(setup((seen) =>
         seen.url.pathname === "/v1/down"
           ? Effect.succeed("network-error" as const)
@@ -344,7 +331,7 @@ describe("CairHttpClient", () => {
       }
       expect(response.request.headers.authorization).toBe("<redacted>")
       const outputs = [
-        ...logs.lines,
+        ...capture.lines,
         ...[transport, status, decode].flatMap((e) => [
           e.message,
           String(e),
@@ -354,9 +341,11 @@ describe("CairHttpClient", () => {
         inspect(response, { depth: 10 }),
         JSON.stringify(response),
         Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "",
-        ...spans.flatMap((span) => [...span.attributes].map(([key, value]) => `${span.name} ${key}=${String(value)}`))
+        ...capture.spans().flatMap((span) =>
+          span.attributes.map(([key, value]) => `${span.name} ${key}=${String(value)}`)
+        )
       ]
-      expect(logs.lines.some((line) => line.includes("retrying once"))).toBe(true)
+      expect(capture.lines.some((line) => line.includes("retrying once"))).toBe(true)
       const authorizationAttributes = outputs.filter((line) => line.includes("http.request.header.authorization"))
       expect(authorizationAttributes.length).toBeGreaterThan(0)
       for (const output of outputs) {
