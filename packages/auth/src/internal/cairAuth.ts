@@ -212,37 +212,48 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
       return [deferred, fork, { ...s, flight: deferred }] as const
     }
 
-    /** The slow path: no usable token. Decides atomically whether to join, wait, fail or start a request. */
-    const acquire: Effect.Effect<CairAuth.AccessToken, CairAuthError> = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.fiberId), ([now, fiberId]) =>
-        Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
-          if (s.token !== undefined && now < s.token.usableUntil) return [Effect.succeed(s.token.view), s]
-          if (s.flight !== undefined) {
+    /**
+     * The slow path, deciding atomically whether to hand out the token, join the request under way, fail
+     * with the last error or wait during a rest, or start a request. `force` (a forced refresh) skips only
+     * the first: it never hands out the current token, but it does not start a request past a rest either.
+     */
+    const demand = (force: boolean): Effect.Effect<CairAuth.AccessToken, CairAuthError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.fiberId), ([now, fiberId]) =>
+          Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
+            if (!force && s.token !== undefined && now < s.token.usableUntil) return [Effect.succeed(s.token.view), s]
+            if (s.flight !== undefined) {
+              return [
+                Effect.zipRight(
+                  Effect.logDebug("Cair token: joining the request under way"),
+                  restore(Deferred.await(s.flight))
+                ),
+                s
+              ]
+            }
+            if (now < s.restUntil) {
+              return s.lastError !== undefined
+                ? [Effect.fail(s.lastError), s]
+                : [restore(Effect.zipRight(Effect.sleep(s.restUntil - now), Effect.suspend(() => demand(force)))), s]
+            }
+            const [deferred, fork, next] = startFlight(s, fiberId, false)
             return [
-              Effect.zipRight(
-                Effect.logDebug("Cair token: joining the request under way"),
-                restore(Deferred.await(s.flight))
+              Effect.logDebug(
+                force
+                  ? "Cair token: refresh forced"
+                  : s.token === undefined
+                  ? "Cair token: none cached, requesting one"
+                  : "Cair token: expired, renewing"
+              ).pipe(
+                Effect.zipRight(fork),
+                Effect.zipRight(restore(Deferred.await(deferred)))
               ),
-              s
+              next
             ]
-          }
-          if (now < s.restUntil) {
-            return s.lastError !== undefined
-              ? [Effect.fail(s.lastError), s]
-              : [restore(Effect.zipRight(Effect.sleep(s.restUntil - now), Effect.suspend(() => acquire))), s]
-          }
-          const [deferred, fork, next] = startFlight(s, fiberId, false)
-          return [
-            Effect.logDebug(
-              s.token === undefined ? "Cair token: none cached, requesting one" : "Cair token: expired, renewing"
-            ).pipe(
-              Effect.zipRight(fork),
-              Effect.zipRight(restore(Deferred.await(deferred)))
-            ),
-            next
-          ]
-        })))
-    )
+          })))
+      )
+    const acquire = demand(false)
+    const refresh = demand(true)
 
     /** Within the refresh window: start a background refresh unless one is under way or resting. */
     const refreshInBackground = Effect.uninterruptible(
@@ -276,31 +287,6 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
           }
           return Effect.succeed(select(token.view))
         }))
-
-    /** Forced, but not past a rest: after a failed cycle it answers the last error, like `acquire`. */
-    const refresh: Effect.Effect<CairAuth.AccessToken, CairAuthError> = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.fiberId), ([now, fiberId]) =>
-        Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
-          if (s.flight !== undefined) {
-            return [restore(Deferred.await(s.flight)), s]
-          }
-          if (now < s.restUntil) {
-            return s.lastError !== undefined
-              ? [Effect.fail(s.lastError), s]
-              : [
-                restore(Effect.zipRight(
-                  Effect.sleep(s.restUntil - now),
-                  Effect.suspend(() =>
-                    refresh
-                  )
-                )),
-                s
-              ]
-          }
-          const [deferred, fork, next] = startFlight(s, fiberId, false)
-          return [Effect.zipRight(fork, restore(Deferred.await(deferred))), next]
-        })))
-    )
 
     const invalidateWhere = (matches: (cached: Cached) => boolean) =>
       Effect.flatten(Ref.modify(state, (s): [Effect.Effect<void>, State] => {
