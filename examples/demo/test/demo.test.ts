@@ -6,7 +6,7 @@ const run = (env: Record<string, string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = execFile(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
-      timeout: 60_000,
+      timeout: 100_000,
       env: { ...process.env, CAIR_CLIENT_ID: "", CAIR_CLIENT_SECRET: "", CAIR_BASE_URL: "", ...env }
     }, (error, stdout, stderr) => error?.killed ? reject(error) : resolve({ code: child.exitCode, stdout, stderr }))
   })
@@ -27,7 +27,7 @@ it("runs the whole timeline against the fake server and exits by itself with 0",
   ) expect(stdout).toContain(line)
   expect(stdout).not.toMatch(/fake-(at|rt)-/)
   expect(stdout).not.toContain("demo-secret")
-})
+}, 120_000)
 
 it("exits non-zero with the typed error when the configured API cannot be reached", async () => {
   const { code, stderr, stdout } = await run({
@@ -38,4 +38,4 @@ it("exits non-zero with the typed error when the configured API cannot be reache
   expect(code).not.toBe(0)
   expect(stdout + stderr).toContain("TokenRequestFailed")
   expect(stdout + stderr).not.toContain("secret-never-printed")
-})
+}, 120_000)

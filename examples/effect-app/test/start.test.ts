@@ -20,7 +20,7 @@ const start = (env: Record<string, string> = {}) =>
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("CAIR_")))
     const child = execFile(pnpm.file, [...pnpm.args, "--filter", "@cair/example-effect-app", "start"], {
       cwd: fileURLToPath(new URL("../../..", import.meta.url)),
-      timeout: 60_000,
+      timeout: 100_000,
       env: { ...inherited, ...env }
     }, (error, stdout, stderr) =>
       error?.killed ? reject(error) : resolve({ code: child.exitCode, output: stdout + stderr }))
@@ -33,7 +33,7 @@ it("`pnpm --filter @cair/example-effect-app start` runs against the fake server 
   expect(output).toContain("member m-1003: eligible=true")
   expect(output).toContain("token requests made: 1")
   expect(output).not.toMatch(/fake-[ar]t-|demo-secret/)
-}, 60_000)
+}, 120_000)
 
 it("with wrong credentials in the environment it exits 1 with InvalidCredentials and prints no secret", async () => {
   const server = await FakeCairServer.start()
@@ -51,4 +51,4 @@ it("with wrong credentials in the environment it exits 1 with InvalidCredentials
   } finally {
     await server.stop()
   }
-}, 60_000)
+}, 120_000)

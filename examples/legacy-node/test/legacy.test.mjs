@@ -6,7 +6,7 @@ const run = (env) =>
   new Promise((resolve, reject) => {
     const child = execFile(process.execPath, ["index.js"], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
-      timeout: 30_000,
+      timeout: 100_000,
       env: { ...process.env, CAIR_CLIENT_ID: "", CAIR_CLIENT_SECRET: "", ...env }
     }, (error, stdout, stderr) => error?.killed ? reject(error) : resolve({ code: child.exitCode, stdout, stderr }))
   })
@@ -17,7 +17,7 @@ it("runs against the fake server, makes one token request, and exits by itself",
   expect(stdout).toContain("member m-1003: eligible=true")
   expect(stdout).toContain("token requests made: 1")
   expect(stdout).not.toMatch(/fake-at-/)
-})
+}, 120_000)
 
 it("exits with status 1 and a clear message when the API is unreachable", async () => {
   const { code, stderr } = await run({
@@ -28,4 +28,4 @@ it("exits with status 1 and a clear message when the API is unreachable", async 
   expect(code).toBe(1)
   expect(stderr).toContain("TokenRequestFailed")
   expect(stderr).not.toContain("secret-never-printed")
-})
+}, 120_000)

@@ -185,12 +185,14 @@ describe("createCairAuthClient", () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason)
     process.on("unhandledRejection", onUnhandled)
     try {
-      server.setLifetimes({ accessTokenTtlMs: 1_000 })
+      // The refresh window is the last half of the token's life and it is usable until its last tenth: 3.2 s in
+      // which to see the background refresh, enough for a busy machine.
+      server.setLifetimes({ accessTokenTtlMs: 8_000 })
       const events: Array<string> = []
       const auth = client({ maxRetries: 0, logLevel: "None", onEvent: (event) => events.push(event._tag) })
       const first = await auth.getAccessToken()
       server.inject(Fault.Status({ status: 503 }), { path: "/api/refresh" })
-      // Keep calling until the refresh window (the last half of the second) opens and a refresh is tried.
+      // Keep calling until the refresh window opens and a refresh is tried.
       while (server.count("/api/refresh") === 0) {
         expect(await auth.getAccessToken()).toBe(first)
         await new Promise((resolve) => setTimeout(resolve, 20))
@@ -211,7 +213,7 @@ describe("createCairAuthClient", () => {
         [fileURLToPath(new URL("fixtures/exitsAfterClose.cjs", import.meta.url))],
         {
           cwd: packageDir,
-          timeout: 30_000,
+          timeout: 100_000,
           env: {
             ...process.env,
             CAIR_CLIENT_ID: server.credentials.clientId,
@@ -224,5 +226,5 @@ describe("createCairAuthClient", () => {
     })
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toMatchObject({ status: 200 })
-  })
+  }, 120_000)
 })

@@ -1,7 +1,8 @@
 /**
  * The fault matrix of `packages/auth/test/utils/faultCases.ts` through the Promise adapter: real HTTP with the
- * global `fetch` against the fake Cair server on 127.0.0.1, in real time (one retry; 500 ms timeouts where the
- * server never answers). Cases run five at a time, each with its own server and client.
+ * global `fetch` against the fake Cair server on 127.0.0.1, in real time (one retry; 2 s timeouts where the
+ * server never answers, long enough for an answer to arrive on a busy machine). Cases run five at a time, each
+ * with its own server and client.
  *
  * The `refresh` phase invalidates the first token, so the next call refreshes in the foreground. Each case
  * asserts the outcome (a token, or the typed error as an `Error` subclass with its fields and cause), the exact
@@ -51,7 +52,7 @@ const runCase = async (c: FaultCase, phase: Phase) => {
     ...credentials,
     baseUrl: server.url,
     maxRetries,
-    requestTimeoutMs: c.failedAttempts?.(attempts).some((attempt) => attempt.hang === true) ? 500 : 5_000,
+    requestTimeoutMs: c.failedAttempts?.(attempts).some((attempt) => attempt.hang === true) ? 2_000 : 30_000,
     logLevel: "Debug",
     onEvent: (event) => events.push(event)
   })

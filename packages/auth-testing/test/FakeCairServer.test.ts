@@ -399,9 +399,14 @@ describe("FakeCairServer", () => {
       const viteNode = require.resolve("vite-node/vite-node.mjs")
       const fixture = fileURLToPath(new URL("./fixtures/stopExits.ts", import.meta.url))
       const stdout = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, [viteNode, fixture], (error, stdout) => error ? reject(error) : resolve(stdout))
+        execFile(
+          process.execPath,
+          [viteNode, fixture],
+          { timeout: 100_000 },
+          (error, stdout) => error ? reject(error) : resolve(stdout)
+        )
       )
       assert.strictEqual(stdout.trim(), "[\"closed\",\"closed\"]")
-    }, 30_000)
+    }, 120_000)
   })
 })

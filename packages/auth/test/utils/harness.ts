@@ -18,13 +18,17 @@ import { inspect } from "node:util"
 export const tick: Effect.Effect<void> = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 /**
- * Turns the event loop until `condition` holds. The bound only turns a hang into a clear failure: the
- * conditions waited for are met within milliseconds, on loopback.
+ * How long a wait on the event loop may last before it fails as a hang. Conditions are met within
+ * milliseconds on loopback, but CI runs on a busy 2-core machine where a process may not be scheduled for
+ * seconds: the bound only turns a hang into a clear failure, so it is far above any real wait.
  */
+export const hangBoundMs = 30_000
+
+/** Turns the event loop until `condition` holds, failing with `what` after `boundMs` (a hang). */
 export const waitFor = <E, R>(
   condition: Effect.Effect<boolean, E, R>,
   what: () => string | Effect.Effect<string, E, R>,
-  boundMs = 3_000
+  boundMs = hangBoundMs
 ): Effect.Effect<void, E, R> =>
   Effect.gen(function*() {
     const giveUpAt = performance.now() + boundMs
@@ -72,8 +76,7 @@ export const assertNoFibers = (supervisor: Supervisor.Supervisor<Array<Fiber.Run
       Effect.map(
         supervisor.value,
         (fibers) => `every fiber to end; still running: ${fibers.map((fiber) => fiber.id().id).join(", ")}`
-      ),
-    2_000
+      )
   )
 
 /** Kinds of handle that would keep a process alive after a client closed. */
@@ -102,11 +105,10 @@ export const handles = (options: { readonly timers?: boolean } = {}) => {
     baseline,
     settled: waitFor(
       Effect.sync(() => excess().length === 0),
-      () => `sockets and timers to close; still open: ${excess().join(", ")}`,
-      5_000
+      () => `sockets and timers to close; still open: ${excess().join(", ")}`
     ),
     settledPromise: async (): Promise<void> => {
-      const giveUpAt = performance.now() + 5_000
+      const giveUpAt = performance.now() + hangBoundMs
       while (excess().length > 0) {
         if (performance.now() > giveUpAt) throw new Error(`still open after close: ${excess().join(", ")}`)
         await new Promise<void>((resolve) => setImmediate(resolve))
