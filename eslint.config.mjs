@@ -59,7 +59,12 @@ export default tseslint.config(
   },
   {
     // CommonJS: `.cjs` files, and the `.js` files of the packages with `"type": "commonjs"`.
-    files: ["**/*.cjs", "examples/legacy-node/**/*.js", ".ci/smoke/cjs-node/**/*.js"],
+    files: [
+      "**/*.cjs",
+      "examples/legacy-node/**/*.js",
+      ".ci/smoke/cjs-node/**/*.js",
+      ".ci/smoke/adapter-alone/**/*.js"
+    ],
     languageOptions: { sourceType: "commonjs" },
     rules: {
       "@typescript-eslint/no-require-imports": "off"

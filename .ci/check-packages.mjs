@@ -1,21 +1,26 @@
 // `pnpm check:packages`: packs every public package the way `pnpm publish` would, then checks each tarball.
 //
 // - the manifest: one `exports` entry (and one `typesVersions` entry, for `moduleResolution: node10`) per public
-//   module `src/<Module>.ts`, `sideEffects: false`, Effect as a peer dependency (except in @cair/auth-adapters);
+//   module `src/<Module>.ts`, `sideEffects: false`, Effect as a peer dependency; a self-contained package
+//   (@cair/auth-adapters) has no runtime dependency at all;
 // - the tarball's contents: dist, src, README.md, CHANGELOG.md, LICENSE, no build output without a source in src/
-//   (a stale dist/), and nothing from test/ or scratch files;
+//   (a stale dist/), and nothing from test/ or scratch files; in a self-contained package, no `import`, `require` or
+//   declaration that names a package other than Node's own and the optional add-ons it loads on demand;
 // - publint --strict (its warnings fail too) and @arethetypeswrong/cli (every entry point under node10, node16 from
 //   CJS, node16 from ESM and bundler resolution).
 //
 // Run after `pnpm build` (the script `check:packages` builds first). Exits non-zero on any problem.
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { builtinModules } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { elapsed, pack, publicPackages, tool } from "./packages.mjs"
 
 // Effect apps bring their own `effect` and `@effect/platform`: one copy in the app, shared with @cair/auth. The
-// Promise adapter is for apps that do not use Effect: there they are an implementation detail, so plain dependencies.
-const effectAsDependency = new Set(["@cair/auth-adapters"])
+// Promise adapter is for apps that do not use Effect: no Effect value crosses its API, so it ships the parts of
+// @cair/auth and Effect it uses bundled into its dist/ (packages/auth-adapters/scripts/bundle.mjs) and depends on
+// nothing. What it may still load, on demand only: Node's built-in modules and these optional add-ons.
+const selfContained = new Map([["@cair/auth-adapters", ["@cair/auth-redis"]]])
 const effectPackages = ["effect", "@effect/platform", "@effect/platform-node"]
 
 /** @param {ReturnType<typeof publicPackages>[number]} pkg */
@@ -49,18 +54,52 @@ const checkManifest = (pkg) => {
   for (const field of ["description", "repository", "engines", "keywords", "files"]) {
     if (manifest[field] === undefined) problems.push(`${field} is missing`)
   }
-  for (const name of effectPackages) {
-    const dependency = manifest.dependencies?.[name] !== undefined
-    const peer = manifest.peerDependencies?.[name] !== undefined
-    if (effectAsDependency.has(pkg.name) ? peer : dependency) {
-      problems.push(
-        effectAsDependency.has(pkg.name)
-          ? `${name} should be a plain dependency (this package is for apps without Effect)`
-          : `${name} should be a peer dependency (the app provides it), not a dependency`
-      )
+  if (selfContained.has(pkg.name)) {
+    const optional = selfContained.get(pkg.name)
+    for (const name of Object.keys(manifest.dependencies ?? {})) {
+      problems.push(`${name} should not be a dependency (this package bundles what it uses)`)
+    }
+    for (const name of Object.keys(manifest.peerDependencies ?? {})) {
+      if (!optional.includes(name) || manifest.peerDependenciesMeta?.[name]?.optional !== true) {
+        problems.push(`${name} should not be a peer dependency (only the optional add-ons may be, marked optional)`)
+      }
+    }
+  } else {
+    for (const name of effectPackages) {
+      if (manifest.dependencies?.[name] !== undefined) {
+        problems.push(`${name} should be a peer dependency (the app provides it), not a dependency`)
+      }
     }
   }
   return problems
+}
+
+/** A bare specifier's package name: `effect` of `effect/Schema`, `@effect/platform` of `@effect/platform/HttpClient`. */
+const packageOf = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/")
+
+/**
+ * The packages the built files of a self-contained package import, require or name in a declaration, other than
+ * Node's built-in modules and its optional add-ons: there should be none.
+ *
+ * @param {ReturnType<typeof publicPackages>[number]} pkg
+ * @param {Array<string>} files
+ */
+const checkSelfContained = (pkg, files) => {
+  const optional = selfContained.get(pkg.name)
+  if (optional === undefined) return []
+  const problems = []
+  const specifiers = /\b(?:from|import|require)\s*\(?\s*["']([^"'./][^"']*)["']/g
+  for (const file of files.filter((file) => /^dist\/.*\.(?:js|d\.ts)$/.test(file))) {
+    const text = readFileSync(join(pkg.dir, file), "utf8")
+    for (const [, specifier] of text.matchAll(specifiers)) {
+      const name = packageOf(specifier)
+      if (specifier.startsWith("node:") || builtinModules.includes(name) || optional.includes(name)) continue
+      // Examples in doc comments import the package itself.
+      if (name === pkg.name) continue
+      problems.push(`${file} loads ${specifier}: bundle it (or make it an optional add-on)`)
+    }
+  }
+  return [...new Set(problems)]
 }
 
 /**
@@ -79,9 +118,11 @@ const checkContents = (pkg, files) => {
     if (/(^|\/)(test|\.scratch|coverage|node_modules)\/|\.tsbuildinfo$|\.test\.[cm]?[jt]s$/.test(file)) {
       problems.push(`the tarball should not contain ${file}`)
     }
-    // `pnpm build` does not empty dist/: a module deleted or renamed in src/ leaves its old output behind.
+    // `pnpm build` does not empty dist/: a module deleted or renamed in src/ leaves its old output behind. (The
+    // shared code of a bundle is in dist/*/chunks/, emptied by each bundling.)
     const output = /^dist\/(?:esm|cjs)\/(.+?)\.(?:js|d\.ts)(?:\.map)?$/.exec(file)
-    if (output && !existsSync(join(pkg.dir, "src", `${output[1]}.ts`))) {
+    const chunk = selfContained.has(pkg.name) && /^dist\/(?:esm|cjs)\/chunks\/[^/]+\.js$/.test(file)
+    if (output && !chunk && !existsSync(join(pkg.dir, "src", `${output[1]}.ts`))) {
       problems.push(`${file} has no source in src/: a stale build (run \`pnpm -r clean\`, then \`pnpm build\`)`)
     }
   }
@@ -96,7 +137,7 @@ try {
     console.log(`\n=== ${pkg.name}@${pkg.version}`)
     const { files, tarball } = pack(pkg, destination)
     console.log(`packed ${files.length} files`)
-    const problems = [...checkManifest(pkg), ...checkContents(pkg, files)]
+    const problems = [...checkManifest(pkg), ...checkContents(pkg, files), ...checkSelfContained(pkg, files)]
     for (const problem of problems) console.log(`  ✗ ${problem}`)
     if (problems.length > 0) failed++
     else console.log("manifest and contents: ok")

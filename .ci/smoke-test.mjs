@@ -4,6 +4,7 @@
 //
 // - esm-nodenext: an ESM TypeScript app, `moduleResolution: nodenext`, compiled by tsc and run by Node;
 // - cjs-node:     a plain CommonJS Node app, `require`, type-checked with `tsc --checkJs`;
+// - adapter-alone: a CommonJS app with @cair/auth-adapters as its only dependency, which must bring nothing else;
 // - bundler:      a TypeScript app with `moduleResolution: bundler`, bundled by esbuild.
 //
 // Deterministic: every third-party package is pinned to the version in the workspace's pnpm-lock.yaml (direct
@@ -75,6 +76,15 @@ const projects = [
     dependencies: [],
     steps: [["tsc", "-p", "tsconfig.json"], ["node", "main.js"]],
     expect: "cjs-node: ok"
+  },
+  {
+    // The adapter alone: it bundles what it uses, so nothing else may be installed with it.
+    name: "adapter-alone",
+    type: "commonjs",
+    cair: ["@cair/auth-adapters"],
+    dependencies: [],
+    steps: [["tsc", "-p", "tsconfig.json"], ["node", "main.js"]],
+    expect: "adapter-alone: ok"
   },
   {
     name: "bundler",

@@ -4,8 +4,111 @@
  *
  * @since 0.1.0
  */
-import type { CairAuthError, TokenEvent } from "@cair/auth"
+import type { InvalidCredentials, MalformedTokenResponse, TokenRequestFailed } from "./index.js"
 import * as internal from "./internal/cairAuthClient.js"
+
+// The types of the errors and events are the adapter's own, written out without Effect (the errors in `index.ts`):
+// the package ships its dependencies bundled, so its declarations may name no other package. The core's classes and
+// events are assigned to them where the adapter hands them on, so the compiler keeps both in step.
+
+/**
+ * The refresh endpoint rejected the refresh token (HTTP 4xx). The client falls back to the client credentials by
+ * itself: this reaches `onEvent` only, as the cause of a `FellBack` event.
+ *
+ * @example
+ * ```ts
+ * import type { RefreshTokenRejected } from "@cair/auth-adapters"
+ *
+ * const status = (error: RefreshTokenRejected): number => error.status
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export interface RefreshTokenRejected extends Error {
+  readonly _tag: "RefreshTokenRejected"
+  readonly status: number
+}
+
+/**
+ * What a token request can fail with: the rejection of `getAccessToken` and `fetch`, and the `error` of a `Failed`
+ * event.
+ *
+ * @example
+ * ```ts
+ * import type { CairAuthFailure } from "@cair/auth-adapters"
+ *
+ * const isConfigurationProblem = (error: CairAuthFailure): boolean => error._tag === "InvalidCredentials"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CairAuthFailure = InvalidCredentials | TokenRequestFailed | MalformedTokenResponse
+
+/**
+ * What the client tells `onEvent`: every token acquired, every fallback to the client credentials, every failed
+ * request and every invalidation. Events hold no secret: log them, count them.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, type TokenEvent } from "@cair/auth-adapters"
+ *
+ * const describe = (event: TokenEvent): string => {
+ *   switch (event._tag) {
+ *     case "Acquired":
+ *       return `token ${event.generation} from ${event.source}, expires ${event.expiresAt.toISOString()}`
+ *     case "FellBack":
+ *       return `fell back to the client credentials: ${event.reason}`
+ *     case "Failed":
+ *       return `token request failed (${event.error._tag}); next attempt from ${event.retryAt.toISOString()}`
+ *     case "Invalidated":
+ *       return `token ${event.generation} invalidated`
+ *   }
+ * }
+ * const auth = createCairAuthClient({
+ *   clientId: "my-client",
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET!,
+ *   onEvent: (event) => console.info(describe(event))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TokenEvent =
+  | {
+    /** A new token set is in the cache. */
+    readonly _tag: "Acquired"
+    /** How it was obtained. */
+    readonly source: "credentials" | "refresh" | "store"
+    /** Counts the token sets this client obtained. */
+    readonly generation: number
+    /** When the access token expires, on the local clock. */
+    readonly expiresAt: Date
+    /** The token had expired (or was about to) when it arrived: a server or clock problem. */
+    readonly expiredOnArrival: boolean
+  }
+  | {
+    /** The refresh token could not be used; the client credentials were used instead. */
+    readonly _tag: "FellBack"
+    readonly reason: "RefreshTokenExpired" | "RefreshTokenRejected"
+    readonly cause: RefreshTokenRejected | undefined
+  }
+  | {
+    /** A token request failed. */
+    readonly _tag: "Failed"
+    readonly error: CairAuthFailure
+    /** A still-valid token kept being served meanwhile. */
+    readonly background: boolean
+    /** No new request starts before this time. */
+    readonly retryAt: Date
+  }
+  | {
+    /** The access token of this generation was thrown away (for example after a 401). */
+    readonly _tag: "Invalidated"
+    readonly generation: number
+  }
 
 /**
  * The options of `createCairAuthClient`: the client credentials, and optionally where and how patiently to ask.
@@ -52,7 +155,7 @@ export interface CairAuthClientOptions {
    * Called with every token event (acquired, fell back, failed, invalidated): for logs and
    * metrics. Events hold no secret. An exception thrown here is ignored.
    */
-  readonly onEvent?: ((event: TokenEvent.TokenEvent) => void) | undefined
+  readonly onEvent?: ((event: TokenEvent) => void) | undefined
 }
 
 /**
@@ -173,7 +276,7 @@ export class ClientClosed extends Error {
  * @since 0.1.0
  * @category errors
  */
-export type CairAuthClientError = CairAuthError.CairAuthError | ClientClosed
+export type CairAuthClientError = CairAuthFailure | ClientClosed
 
 /**
  * Creates a client. Throws `InvalidOptions` at once for unusable options. Nothing is requested

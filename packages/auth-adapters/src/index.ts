@@ -14,10 +14,37 @@ export { ClientClosed, createCairAuthClient } from "./CairAuthClient.js"
 /**
  * @since 0.1.0
  */
-export type { CairAuthClient, CairAuthClientError, CairAuthClientOptions, CallOptions } from "./CairAuthClient.js"
+export type {
+  CairAuthClient,
+  CairAuthClientError,
+  CairAuthClientOptions,
+  CairAuthFailure,
+  CallOptions,
+  RefreshTokenRejected,
+  TokenEvent
+} from "./CairAuthClient.js"
 
 /**
- * The token endpoint rejected the client id or secret (HTTP 401): fix the configuration, retrying does not help.
+ * The class of one of the errors: `instanceof` checks it, `new` makes one (in a test double, for instance).
+ *
+ * @example
+ * ```ts
+ * import { InvalidCredentials, type ErrorClass } from "@cair/auth-adapters"
+ *
+ * const classes: ReadonlyArray<ErrorClass<Error, never>> = [InvalidCredentials]
+ * const isOurs = (error: unknown) => classes.some((errorClass) => error instanceof errorClass)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export interface ErrorClass<E, Fields> {
+  new(fields: Fields): E
+  readonly prototype: E
+}
+
+/**
+ * The token endpoint rejected the client id or secret (HTTP 401 or 403): fix the configuration, retrying does not help.
  * `error.clientId` and `error.status` say which client and what the server answered.
  *
  * @example
@@ -39,7 +66,10 @@ export type { CairAuthClient, CairAuthClientError, CairAuthClientOptions, CallOp
  * @since 0.1.0
  * @category errors
  */
-export const InvalidCredentials = CairAuthError.InvalidCredentials
+export const InvalidCredentials: ErrorClass<
+  InvalidCredentials,
+  { readonly clientId: string; readonly status: number }
+> = CairAuthError.InvalidCredentials
 
 /**
  * An instance of {@link InvalidCredentials}.
@@ -47,7 +77,11 @@ export const InvalidCredentials = CairAuthError.InvalidCredentials
  * @since 0.1.0
  * @category errors
  */
-export type InvalidCredentials = CairAuthError.InvalidCredentials
+export interface InvalidCredentials extends Error {
+  readonly _tag: "InvalidCredentials"
+  readonly clientId: string
+  readonly status: number
+}
 
 /**
  * Thrown by `createCairAuthClient` at once for unusable options: `error.option` names the option,
@@ -67,7 +101,8 @@ export type InvalidCredentials = CairAuthError.InvalidCredentials
  * @since 0.1.0
  * @category errors
  */
-export const InvalidOptions = CairAuthError.InvalidOptions
+export const InvalidOptions: ErrorClass<InvalidOptions, { readonly option: string; readonly description: string }> =
+  CairAuthError.InvalidOptions
 
 /**
  * An instance of {@link InvalidOptions}.
@@ -75,7 +110,13 @@ export const InvalidOptions = CairAuthError.InvalidOptions
  * @since 0.1.0
  * @category errors
  */
-export type InvalidOptions = CairAuthError.InvalidOptions
+export interface InvalidOptions extends Error {
+  readonly _tag: "InvalidOptions"
+  /** The name of the option. */
+  readonly option: string
+  /** What is wrong with it (never the value of a secret). */
+  readonly description: string
+}
 
 /**
  * The token endpoint answered 2xx with a body that is not a token set. `error.problems` names the fields that are
@@ -96,7 +137,10 @@ export type InvalidOptions = CairAuthError.InvalidOptions
  * @since 0.1.0
  * @category errors
  */
-export const MalformedTokenResponse = CairAuthError.MalformedTokenResponse
+export const MalformedTokenResponse: ErrorClass<
+  MalformedTokenResponse,
+  { readonly endpoint: string; readonly status: number; readonly problems: ReadonlyArray<string> }
+> = CairAuthError.MalformedTokenResponse
 
 /**
  * An instance of {@link MalformedTokenResponse}.
@@ -104,7 +148,13 @@ export const MalformedTokenResponse = CairAuthError.MalformedTokenResponse
  * @since 0.1.0
  * @category errors
  */
-export type MalformedTokenResponse = CairAuthError.MalformedTokenResponse
+export interface MalformedTokenResponse extends Error {
+  readonly _tag: "MalformedTokenResponse"
+  readonly endpoint: string
+  readonly status: number
+  /** The fields that are missing or wrong, never their values. */
+  readonly problems: ReadonlyArray<string>
+}
 
 /**
  * A token request failed after the retries: `error.reason` is `"Transport"`, `"Timeout"` or `"Status"` (then
@@ -128,7 +178,13 @@ export type MalformedTokenResponse = CairAuthError.MalformedTokenResponse
  * @since 0.1.0
  * @category errors
  */
-export const TokenRequestFailed = CairAuthError.TokenRequestFailed
+export const TokenRequestFailed: ErrorClass<TokenRequestFailed, {
+  readonly endpoint: string
+  readonly reason: TokenRequestFailed["reason"]
+  readonly status?: number | undefined
+  readonly retryAfterMs?: number | undefined
+  readonly description: string
+}> = CairAuthError.TokenRequestFailed
 
 /**
  * An instance of {@link TokenRequestFailed}.
@@ -136,4 +192,17 @@ export const TokenRequestFailed = CairAuthError.TokenRequestFailed
  * @since 0.1.0
  * @category errors
  */
-export type TokenRequestFailed = CairAuthError.TokenRequestFailed
+export interface TokenRequestFailed extends Error {
+  readonly _tag: "TokenRequestFailed"
+  /** The URL of the token endpoint. */
+  readonly endpoint: string
+  /** `"Transport"` (the connection failed), `"Timeout"` (no complete answer in time) or `"Status"` (a non-2xx). */
+  readonly reason: "Transport" | "Timeout" | "Status"
+  /** The HTTP status, for `reason: "Status"`. */
+  readonly status?: number | undefined
+  /** The server's `Retry-After`, in milliseconds. */
+  readonly retryAfterMs?: number | undefined
+  readonly description: string
+  /** Whether a later attempt may succeed: transport failures, timeouts, 408, 429 and 5xx. */
+  readonly isTransient: boolean
+}

@@ -12,13 +12,18 @@
  * The TestClock suite (`packages/auth/test/FaultMatrix.test.ts`) asserts the timings and rests; here nothing
  * depends on how long anything takes.
  */
-import type { TokenEvent } from "@cair/auth"
 import { FakeCairServer } from "@cair/auth-testing"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { type FaultCase, faultCases, type Phase } from "../../auth/test/utils/faultCases.js"
 import { handles } from "../../auth/test/utils/harness.js"
 import { credentials, leaks, renderings } from "../../auth/test/utils/secrets.js"
-import { createCairAuthClient, InvalidCredentials, MalformedTokenResponse, TokenRequestFailed } from "../src/index.js"
+import {
+  createCairAuthClient,
+  InvalidCredentials,
+  MalformedTokenResponse,
+  type TokenEvent,
+  TokenRequestFailed
+} from "../src/index.js"
 
 const maxRetries = 1
 const attempts = 1 + maxRetries
@@ -47,7 +52,7 @@ afterAll(async () => {
 const runCase = async (c: FaultCase, phase: Phase) => {
   const offset = c.server?.clockOffsetMs ?? 0
   const server = await FakeCairServer.start({ credentials, clockOffsetMs: offset })
-  const events: Array<TokenEvent.TokenEvent> = []
+  const events: Array<TokenEvent> = []
   const client = createCairAuthClient({
     ...credentials,
     baseUrl: server.url,
