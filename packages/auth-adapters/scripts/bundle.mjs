@@ -39,7 +39,8 @@ const javascriptFiles = (dir) =>
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
 
 /** The modification time of each input, or `undefined` for one that is gone. */
-const stamps = (files) => Object.fromEntries(files.map((file) => [file, existsSync(file) ? statSync(file).mtimeMs : undefined]))
+const stamps = (files) =>
+  Object.fromEntries(files.map((file) => [file, existsSync(file) ? statSync(file).mtimeMs : undefined]))
 
 /** Whether the last bundle was made from the inputs as they are now, and its output is still there. */
 const upToDate = () => {
