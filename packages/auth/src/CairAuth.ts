@@ -20,11 +20,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { CairAuthError, InvalidOptions } from "./CairAuthError.js"
 import * as internal from "./internal/cairAuth.js"
-import { baseUrlConfig, resolveOptions } from "./internal/options.js"
+import { baseUrlConfig, checkExtraOptions, resolveLifetimeOptions, resolveOptions } from "./internal/options.js"
 import * as tokenEndpoint from "./internal/tokenEndpoint.js"
 import type { TokenEndpoint, TokenEndpointOptions } from "./TokenEndpoint.js"
 import type { TokenEvent } from "./TokenEvent.js"
@@ -32,8 +33,15 @@ import type { TokenSet } from "./TokenSet.js"
 import * as TokenStore from "./TokenStore.js"
 
 /**
- * A read-only snapshot of the cached token. Times are epoch milliseconds on the local clock,
- * corrected for the server's clock where its `Date` header shows a difference.
+ * A read-only snapshot of the cached token. Times are epoch milliseconds on the local wall clock as it
+ * read when the token was handed out, corrected for the server's clock where its `Date` header shows a
+ * difference (within a day).
+ *
+ * The core keeps each token's life on two clocks, the wall clock and the monotonic one, and the one that
+ * leaves less life wins. The deadlines here are that life on the wall clock: `min(wall-clock deadline, wall
+ * now + what the monotonic clock says remains)`. So one wall-clock read checks them: a suspend or a pause
+ * (the wall clock jumps ahead) ends the token by its deadline, and after the wall clock stepped back, a
+ * later answer has earlier deadlines and a reading earlier than the previous one shows the step.
  *
  * @example
  * ```ts
@@ -56,10 +64,11 @@ export interface AccessToken {
   readonly token: Redacted.Redacted<string>
   /** Counts the token sets this client obtained; names the token for `invalidateToken`. */
   readonly generation: number
+  /** When the token expires. */
   readonly expiresAt: number
-  /** After this the token is not handed out any more. */
+  /** After this the token is not handed out any more: `expiresAt` less the expiry margin. */
   readonly usableUntil: number
-  /** From this on, a caller starts a refresh in the background. */
+  /** From this on, a caller starts a refresh in the background: `expiresAt` less the refresh window. */
   readonly refreshAt: number
   readonly tokenSet: TokenSet
 }
@@ -91,9 +100,13 @@ export declare namespace CairAuth {
     /**
      * Obtains a new token set now (or joins the request under way) and waits for it. During the rest
      * after a failed request it fails at once with that failure: forcing does not hammer the endpoint.
+     * During the rest after a token set that had expired on arrival, it waits for the rest to end.
      */
     readonly refresh: Effect.Effect<AccessToken, CairAuthError>
-    /** Throws the current access token away; the next caller gets a new one. */
+    /**
+     * Throws the current access token away; the next caller gets a new one. It does not end a rest: during
+     * one, callers get the last error until it ends (at most 5 minutes, see RELIABILITY.md).
+     */
     readonly invalidate: Effect.Effect<void>
     /**
      * Throws the access token away only if it is still the current one: a late 401 for a
@@ -143,41 +156,62 @@ export const CairAuth: Context.Tag<CairAuth, CairAuth.Service> = internal.tag
  */
 export interface Options extends TokenEndpointOptions {
   /**
-   * A refresh starts in the background once less than this remains of the token's life.
-   * Default 60 000; at most half the token's lifetime is used, so short tokens work too.
+   * A refresh starts in the background once less than this remains of the token's life. The default,
+   * 60 000, scales down to half the lifetime of a shorter-lived token. A value given is used as given,
+   * unless it is the token's whole lifetime or more (it would be refreshed the moment it arrives): then
+   * half the lifetime is used, with a warning naming the option.
    */
   readonly refreshWindowMs?: number | undefined
   /**
-   * A token is not handed out in its last milliseconds: a request made with it could arrive
-   * after it expired. Default 5 000; at most a tenth of the token's lifetime.
+   * A token is not handed out in its last milliseconds: a request made with it could arrive after it
+   * expired. The default, 5 000, scales down to a tenth of the lifetime of a shorter-lived token. A value
+   * given is used as given, unless it is the token's whole lifetime or more (it would never be served):
+   * then a tenth of the lifetime is used, with a warning naming the option.
    */
   readonly expiryMarginMs?: number | undefined
 }
 
 /**
- * Checks options and fills in defaults, without building anything: the Promise adapter uses it
- * to reject bad options up front.
+ * Checks every option for its type and its range, without building anything: the Promise adapter uses it
+ * to reject bad options up front. `extra` checks options beyond these (a wrapper's own), each against a
+ * schema when it is given; the schema's `description` annotation says what was expected.
  *
  * @example
  * ```ts
  * import { CairAuth } from "@cair/auth"
  * import * as Either from "effect/Either"
+ * import * as Schema from "effect/Schema"
  *
  * const checked = CairAuth.validateOptions({ clientId: "", clientSecret: process.env.CAIR_CLIENT_SECRET! })
  * if (Either.isLeft(checked)) {
  *   console.error(checked.left.message) // Invalid Cair auth option "clientId": is missing or empty
  * }
+ *
+ * // A wrapper's own options, checked in the same pass:
+ * const wrapped = CairAuth.validateOptions(
+ *   { clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET!, logLevel: "verbose" },
+ *   { logLevel: Schema.Literal("Debug", "Info", "Warning", "Error", "None") }
+ * )
+ * // Invalid Cair auth option "logLevel": must be "Debug" | "Info" | "Warning" | "Error" | "None", got "verbose"
  * ```
  *
  * @since 0.1.0
  * @category options
  */
-export const validateOptions = (options: Options): Either.Either<Options, InvalidOptions> =>
-  Either.map(resolveOptions(options), () => options)
+export const validateOptions = <O extends Options>(
+  options: O,
+  extra?: { readonly [K in Exclude<keyof O, keyof Options>]?: Schema.Schema.AnyNoContext }
+): Either.Either<O, InvalidOptions> =>
+  Either.flatMap(resolveOptions(options), () =>
+    Either.map(
+      checkExtraOptions(options, (extra ?? {}) as Readonly<Record<string, Schema.Schema.AnyNoContext>>),
+      () => options
+    ))
 
 /**
  * Builds the service on a `TokenEndpoint` and a `TokenStore`. Needs a `Scope`: background
- * refreshes run in it and stop when it closes.
+ * refreshes run in it and stop when it closes. An invalid window or margin is a defect
+ * (`InvalidOptions`).
  *
  * @example
  * ```ts
@@ -198,11 +232,10 @@ export const validateOptions = (options: Options): Either.Either<Options, Invali
 export const make = (
   options: Pick<Options, "refreshWindowMs" | "expiryMarginMs"> & { readonly clientId: string }
 ): Effect.Effect<CairAuth.Service, never, TokenEndpoint | TokenStore.TokenStore | Scope.Scope> =>
-  internal.make({
-    clientId: options.clientId,
-    refreshWindowMs: options.refreshWindowMs ?? 60_000,
-    expiryMarginMs: options.expiryMarginMs ?? 5_000
-  })
+  Effect.flatMap(
+    Effect.orDie(resolveLifetimeOptions(options)),
+    (lifetime) => internal.make({ clientId: options.clientId, ...lifetime })
+  )
 
 /**
  * `CairAuth` with the token endpoints on the app's `HttpClient` and an in-memory store. Invalid

@@ -43,8 +43,9 @@ const start = Date.UTC(2026, 0, 1)
 const numRuns = Number(process.env.INVARIANT_RUNS ?? 50)
 const seed = Number(process.env.INVARIANT_SEED ?? 20_260_101)
 const exploring = process.env.INVARIANT_SEED !== undefined || process.env.INVARIANT_RUNS !== undefined
+/** The default margin, which scales down to a tenth of a shorter lifetime (the client runs on the defaults). */
 const expiryMarginMs = 5_000
-/** The longest rest after failures in a row (`restMs` in internal/cairAuth.ts). */
+/** The longest rest after failures in a row (`restMs` in internal/tokenState.ts). */
 const maxRestMs = 30_000
 
 const faults = ["ok", "503", "429", "reset", "hang", "slow", "malformed", "expired", "reject", "lost"] as const
@@ -294,7 +295,6 @@ const run = (options: Scenario) =>
       CairAuth.layer({
         ...credentials,
         baseUrl: "https://cair.test",
-        expiryMarginMs,
         requestTimeoutMs: 1_000,
         maxRetries: 2,
         retrySchedule: Schedule.exponential("100 millis")

@@ -2,13 +2,23 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import type * as CairAuth from "../CairAuth.js"
 import { InvalidOptions } from "../CairAuthError.js"
 import type { TokenRequestFailed } from "../CairAuthError.js"
 
 /** @internal */
 export const defaultBaseUrl = "https://forecaster.cairhealth.com"
+
+/** @internal */
+export const defaultRequestTimeoutMs = 10_000
+/** A token request attempt is never given longer than this: 10 minutes. @internal */
+export const maxRequestTimeoutMs = 600_000
+/** @internal */
+export const defaultMaxRetries = 3
+/** Retries of one cycle: more would only make a caller wait longer for the same error. @internal */
+export const maxMaxRetries = 10
 
 /** @internal */
 export type Options = CairAuth.Options
@@ -18,12 +28,32 @@ export interface ResolvedOptions {
   readonly clientId: string
   readonly clientSecret: Redacted.Redacted<string>
   readonly baseUrl: string
-  readonly refreshWindowMs: number
-  readonly expiryMarginMs: number
+  /** `undefined`: the default, scaled down for short-lived tokens. */
+  readonly refreshWindowMs: number | undefined
+  /** `undefined`: the default, scaled down for short-lived tokens. */
+  readonly expiryMarginMs: number | undefined
   readonly requestTimeoutMs: number
   readonly maxRetries: number
   readonly retrySchedule: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
 }
+
+/**
+ * A value as an error message may show it: numbers and short strings as they are, anything else by its kind.
+ * Never used for the client secret.
+ */
+const shown = (value: unknown): string => {
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value)
+  if (typeof value === "string") {
+    return value.length <= 40
+      ? JSON.stringify(value)
+      : `a string of ${value.length} characters`
+  }
+  if (value === null) return "null"
+  if (Array.isArray(value)) return "an array"
+  return typeof value === "object" ? "an object" : `a ${typeof value}`
+}
+
+const invalid = (option: string, description: string) => Either.left(new InvalidOptions({ option, description }))
 
 const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]"])
 
@@ -33,63 +63,125 @@ export const isLoopback = (url: URL): boolean =>
 
 /** @internal */
 export const parseBaseUrl = (input: string | URL): Either.Either<string, InvalidOptions> => {
-  const invalid = (description: string) => Either.left(new InvalidOptions({ option: "baseUrl", description }))
+  const refuse = (description: string) => invalid("baseUrl", description)
+  if (typeof input !== "string" && !(input instanceof URL)) {
+    return refuse(`must be a string or a URL, got ${shown(input)}`)
+  }
   let url: URL
   try {
     url = new URL(input)
   } catch {
-    return invalid("not an absolute URL (expected e.g. https://forecaster.cairhealth.com)")
+    return refuse("not an absolute URL (expected e.g. https://forecaster.cairhealth.com)")
   }
-  if (url.username !== "" || url.password !== "") return invalid("must not carry a user name or password")
-  if (url.search !== "" || url.hash !== "") return invalid("must not carry a query or fragment")
+  if (url.username !== "" || url.password !== "") return refuse("must not carry a user name or password")
+  if (url.search !== "" || url.hash !== "") return refuse("must not carry a query or fragment")
   if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url))) {
     return Either.right(url.origin + url.pathname.replace(/\/+$/, ""))
   }
-  return invalid(`must use https: (plain http: is allowed for loopback hosts only), got "${url.protocol}//${url.host}"`)
+  // "localhost:3000" parses as the scheme "localhost:" with the path "3000".
+  if (typeof input === "string" && /^[a-z0-9.-]+:\d+(\/[^\s]*)?$/i.test(input)) {
+    return refuse(
+      `has no scheme ("${input}" reads as the scheme "${url.protocol}"): write "https://${input}", ` +
+        `or "http://${input}" for a loopback host`
+    )
+  }
+  if (url.protocol !== "http:") {
+    return refuse(`must use https: (plain http: is allowed for loopback hosts only), got the scheme "${url.protocol}"`)
+  }
+  return refuse(`must use https: (plain http: is allowed for loopback hosts only), got "${url.protocol}//${url.host}"`)
 }
 
-const duration = (option: string, value: number | undefined, fallback: number, positive = false) => {
-  if (value === undefined) return Either.right(fallback)
-  return typeof value === "number" && Number.isFinite(value) && (positive ? value > 0 : value >= 0)
-    ? Either.right(value)
-    : Either.left(
-      new InvalidOptions({ option, description: `must be a finite number ${positive ? ">" : ">="} 0, got ${value}` })
-    )
+const duration = (
+  option: string,
+  value: unknown,
+  range: { readonly positive?: boolean; readonly max?: number } = {}
+): Either.Either<number | undefined, InvalidOptions> => {
+  if (value === undefined) return Either.right(undefined)
+  const inRange = typeof value === "number" && Number.isFinite(value) &&
+    (range.positive === true ? value > 0 : value >= 0) && (range.max === undefined || value <= range.max)
+  if (inRange) return Either.right(value)
+  const bounds = `${range.positive === true ? "> 0" : ">= 0"}${range.max === undefined ? "" : ` and <= ${range.max}`}`
+  return invalid(option, `must be a number of milliseconds ${bounds}, got ${shown(value)}`)
 }
 
 /**
- * Checks the options given by a user and fills in the defaults. Never echoes the secret.
+ * Checks the options given by a user and fills in the defaults: every option for its type and its range.
+ * Never echoes the secret.
  *
  * @internal
  */
 export const resolveOptions = (options: Options): Either.Either<ResolvedOptions, InvalidOptions> =>
   Either.gen(function*() {
+    if (typeof options !== "object" || options === null) {
+      return yield* invalid("options", `must be an object, got ${shown(options)}`)
+    }
     if (typeof options.clientId !== "string" || options.clientId.trim() === "") {
-      return yield* Either.left(new InvalidOptions({ option: "clientId", description: "is missing or empty" }))
-    }
-    const secret = options.clientSecret
-    const clientSecret = Redacted.isRedacted(secret) ? secret : Redacted.make(secret)
-    const value: unknown = Redacted.value(clientSecret)
-    if (typeof value !== "string" || value === "") {
-      return yield* Either.left(new InvalidOptions({ option: "clientSecret", description: "is missing or empty" }))
-    }
-    const maxRetries = options.maxRetries ?? 3
-    if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-      return yield* Either.left(
-        new InvalidOptions({ option: "maxRetries", description: `must be an integer >= 0, got ${maxRetries}` })
+      return yield* invalid(
+        "clientId",
+        options.clientId === undefined || options.clientId === "" ? "is missing or empty" : "must be a non-empty string"
       )
+    }
+    const secret: unknown = options.clientSecret
+    const value: unknown = Redacted.isRedacted(secret) ? Redacted.value(secret) : secret
+    if (typeof value !== "string" || value === "") {
+      return yield* invalid("clientSecret", "is missing or empty (a non-empty string, or one in Redacted)")
+    }
+    const maxRetries: unknown = options.maxRetries ?? defaultMaxRetries
+    if (
+      typeof maxRetries !== "number" || !Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > maxMaxRetries
+    ) {
+      return yield* invalid("maxRetries", `must be an integer from 0 to ${maxMaxRetries}, got ${shown(maxRetries)}`)
+    }
+    const retrySchedule: unknown = options.retrySchedule
+    if (retrySchedule !== undefined && !Schedule.isSchedule(retrySchedule)) {
+      return yield* invalid("retrySchedule", `must be a Schedule, got ${shown(retrySchedule)}`)
     }
     return {
       clientId: options.clientId,
-      clientSecret,
+      clientSecret: Redacted.isRedacted(secret) ? secret as Redacted.Redacted<string> : Redacted.make(value),
       baseUrl: yield* parseBaseUrl(options.baseUrl ?? defaultBaseUrl),
-      refreshWindowMs: yield* duration("refreshWindowMs", options.refreshWindowMs, 60_000),
-      expiryMarginMs: yield* duration("expiryMarginMs", options.expiryMarginMs, 5_000),
-      requestTimeoutMs: yield* duration("requestTimeoutMs", options.requestTimeoutMs, 10_000, true),
+      refreshWindowMs: yield* duration("refreshWindowMs", options.refreshWindowMs),
+      expiryMarginMs: yield* duration("expiryMarginMs", options.expiryMarginMs),
+      requestTimeoutMs: (yield* duration("requestTimeoutMs", options.requestTimeoutMs, {
+        positive: true,
+        max: maxRequestTimeoutMs
+      })) ?? defaultRequestTimeoutMs,
       maxRetries,
       retrySchedule: options.retrySchedule
     }
   })
+
+/**
+ * The window and margin alone, for `CairAuth.make`.
+ *
+ * @internal
+ */
+export const resolveLifetimeOptions = (
+  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs">
+): Either.Either<Pick<ResolvedOptions, "refreshWindowMs" | "expiryMarginMs">, InvalidOptions> =>
+  Either.all({
+    refreshWindowMs: duration("refreshWindowMs", options.refreshWindowMs),
+    expiryMarginMs: duration("expiryMarginMs", options.expiryMarginMs)
+  })
+
+/**
+ * Options beyond `CairAuth.Options` (the Promise adapter's, say), each checked against its schema when given.
+ * A schema's `description` annotation (or else its type) says what was expected.
+ *
+ * @internal
+ */
+export const checkExtraOptions = (
+  options: object,
+  checks: Readonly<Record<string, Schema.Schema.AnyNoContext>>
+): Either.Either<void, InvalidOptions> => {
+  for (const [option, schema] of Object.entries(checks)) {
+    const value: unknown = (options as Readonly<Record<string, unknown>>)[option]
+    if (value !== undefined && !Schema.is(schema)(value)) {
+      return invalid(option, `must be ${String(schema)}, got ${shown(value)}`)
+    }
+  }
+  return Either.void
+}
 
 /**
  * The optional `CAIR_BASE_URL`, checked like the `baseUrl` option: an invalid one is a

@@ -1,0 +1,296 @@
+import type * as Deferred from "effect/Deferred"
+import type * as CairAuth from "../CairAuth.js"
+import type { CairAuthError } from "../CairAuthError.js"
+import type { IssuedTokenSet } from "../TokenEndpoint.js"
+import type { Deadlines } from "./lifetime.js"
+
+/*
+ * The state machine of the token cache as plain data and pure functions: `decide` says what a caller gets, the
+ * transitions say what an outcome changes. `internal/cairAuth.ts` runs it in one `Ref`.
+ *
+ * Time is read on two clocks. The wall clock (`Clock.currentTimeMillis`, `Date.now()` live) can step back or
+ * forward (NTP, a VM migrated) and goes on while a machine sleeps; the monotonic clock
+ * (`Clock.currentTimeNanos`, `process.hrtime` live) never steps, but stops while a machine sleeps. A token
+ * arrives with a reading of both, and its deadlines are durations from that moment: its age is the time
+ * passed since on whichever clock says more, so the clock that leaves it less life wins. A stepped wall
+ * clock, a paused process and a suspended machine each end a token on time.
+ */
+
+/** @internal */
+export type Flight = Deferred.Deferred<CairAuth.AccessToken, CairAuthError>
+
+/**
+ * A reading of both clocks in milliseconds: `wall` since the epoch, `mono` from any origin.
+ *
+ * @internal
+ */
+export interface Now {
+  readonly wall: number
+  readonly mono: number
+}
+
+/**
+ * The time passed from `since` to `now` on whichever clock says more. The monotonic clock is read to the
+ * whole millisecond, the wall clock's resolution, so that the two agree when nothing happened.
+ *
+ * @internal
+ */
+export const age = (since: Now, now: Now): number => Math.max(now.wall - since.wall, Math.floor(now.mono - since.mono))
+
+/** @internal */
+export interface Serve {
+  readonly _tag: "Serve"
+  readonly token: CairAuth.AccessToken
+  /** The token is in its refresh window and nothing is under way or resting: start a background refresh. */
+  readonly refresh: boolean
+}
+
+/**
+ * What a caller gets:
+ *
+ * - `Serve`: the token, with its deadlines on the wall clock as of now.
+ * - `Join`: the request under way.
+ * - `Fail`: the last error, at once: the endpoint rests after a failure.
+ * - `Wait`: the endpoint rests without an error to give (after a token set expired on arrival): wait, then ask
+ *   again.
+ * - `Start`: start a request.
+ *
+ * @internal
+ */
+export type Decision =
+  | Serve
+  | { readonly _tag: "Join"; readonly flight: Flight }
+  | { readonly _tag: "Fail"; readonly error: CairAuthError }
+  | { readonly _tag: "Wait"; readonly millis: number }
+  | { readonly _tag: "Start"; readonly reason: "forced" | "none" | "expired" }
+
+/**
+ * A token set in the cache. The deadlines are durations from `at`, the clocks' readings when it arrived;
+ * `view` has them on the wall clock as read then, the answer while the clocks stay in step.
+ *
+ * @internal
+ */
+export interface Entry {
+  readonly issued: IssuedTokenSet
+  readonly at: Now
+  readonly usableFor: number
+  readonly refreshIn: number
+  readonly refreshTokenUsableFor: number
+  readonly view: CairAuth.AccessToken
+  /** The two answers while the clocks agree, made once: the hot path allocates nothing. */
+  readonly serve: Serve
+  readonly serveAndRefresh: Serve
+}
+
+/**
+ * After a failed cycle (or a token set expired on arrival) no request starts for `forMs` from `at`, by
+ * whichever clock says more time has passed: a rest is never made longer by a clock.
+ *
+ * @internal
+ */
+export interface Rest {
+  readonly at: Now
+  readonly forMs: number
+  readonly error: CairAuthError | undefined
+}
+
+/**
+ * The whole state of the cache:
+ *
+ * - `entry`: the latest token set (possibly past its life, or invalidated: its refresh token is still useful).
+ * - `flight`: the one token request under way, which every waiting caller shares.
+ * - `failures`: failed cycles in a row, which lengthen the rests.
+ * - `rest`: the rest under way, if any.
+ *
+ * @internal
+ */
+export interface State {
+  readonly entry: Entry | undefined
+  readonly flight: Flight | undefined
+  readonly failures: number
+  readonly rest: Rest | undefined
+}
+
+/** @internal */
+export const initial = (entry: Entry | undefined): State => ({ entry, flight: undefined, failures: 0, rest: undefined })
+
+/** The first rest after a failed cycle; it doubles with each failure in a row, up to `maxRestMs`. */
+const baseRestMs = 1_000
+/** @internal */
+export const maxRestMs = 30_000
+/**
+ * A `Retry-After` is honoured up to this long. A server asking for more is rested for this long: a header
+ * must not stop a client for years after the server recovered.
+ *
+ * @internal
+ */
+export const maxRetryAfterMs = 5 * 60_000
+
+/** @internal */
+export const restMs = (failures: number, retryAfterMs: number | undefined): number =>
+  Math.max(
+    Math.min(retryAfterMs ?? 0, maxRetryAfterMs),
+    Math.min(baseRestMs * 2 ** Math.max(0, failures - 1), maxRestMs)
+  )
+
+const resting = (rest: Rest | undefined, now: Now): boolean => rest !== undefined && age(rest.at, now) < rest.forMs
+
+/** @internal */
+export const generation = (state: State): number => state.entry?.view.generation ?? 0
+
+const shifted = (view: CairAuth.AccessToken, shift: number): CairAuth.AccessToken => ({
+  ...view,
+  expiresAt: view.expiresAt + shift,
+  usableUntil: view.usableUntil + shift,
+  refreshAt: view.refreshAt + shift
+})
+
+/**
+ * What a caller gets now. `force` (a forced refresh) never gets the current token, but joins the request under
+ * way and obeys a rest like any other caller.
+ *
+ * A token served has its deadlines on the wall clock as of now: `min(wall deadline, wall now + what the
+ * monotonic clock says remains)`. After a wall clock stepped back they are earlier than when the token
+ * arrived, so a reader that checks them with one wall-clock read (the Promise adapter) needs nothing else.
+ *
+ * @internal
+ */
+export const decide = (state: State, now: Now, force = false): Decision => {
+  const entry = state.entry
+  if (!force && entry !== undefined) {
+    const wallAge = now.wall - entry.at.wall
+    const tokenAge = Math.max(wallAge, Math.floor(now.mono - entry.at.mono))
+    if (tokenAge < entry.usableFor) {
+      const refresh = tokenAge >= entry.refreshIn && state.flight === undefined && !resting(state.rest, now)
+      const shift = wallAge - tokenAge
+      if (shift === 0) return refresh ? entry.serveAndRefresh : entry.serve
+      return { _tag: "Serve", token: shifted(entry.view, shift), refresh }
+    }
+  }
+  if (state.flight !== undefined) return { _tag: "Join", flight: state.flight }
+  const rest = state.rest
+  if (rest !== undefined) {
+    const left = rest.forMs - age(rest.at, now)
+    if (left > 0) return rest.error !== undefined ? { _tag: "Fail", error: rest.error } : { _tag: "Wait", millis: left }
+  }
+  return { _tag: "Start", reason: force ? "forced" : entry === undefined ? "none" : "expired" }
+}
+
+/** Whether the refresh token of the entry may still be sent. @internal */
+export const refreshTokenUsable = (entry: Entry, now: Now): boolean => age(entry.at, now) < entry.refreshTokenUsableFor
+
+const makeEntry = (
+  issued: IssuedTokenSet,
+  at: Now,
+  generation: number,
+  expiresAt: number,
+  usableFor: number,
+  refreshIn: number,
+  refreshTokenUsableFor: number
+): Entry => {
+  const view: CairAuth.AccessToken = {
+    token: issued.tokens.accessToken,
+    generation,
+    expiresAt,
+    usableUntil: at.wall + usableFor,
+    refreshAt: at.wall + refreshIn,
+    tokenSet: issued.tokens
+  }
+  return {
+    issued,
+    at,
+    usableFor,
+    refreshIn,
+    refreshTokenUsableFor,
+    view,
+    serve: { _tag: "Serve", token: view, refresh: false },
+    serveAndRefresh: { _tag: "Serve", token: view, refresh: true }
+  }
+}
+
+/**
+ * An entry for a token set, its wall-clock deadlines turned into durations from `now`.
+ *
+ * @internal
+ */
+export const entry = (issued: IssuedTokenSet, deadlines: Deadlines, generation: number, now: Now): Entry =>
+  makeEntry(
+    issued,
+    now,
+    generation,
+    deadlines.expiresAt,
+    deadlines.usableUntil - now.wall,
+    deadlines.refreshAt - now.wall,
+    deadlines.refreshTokenUsableUntil - now.wall
+  )
+
+/**
+ * A token set arrived: it becomes the entry, with the next generation, and the flight is over. One that had
+ * expired on arrival is served for one rest, so that a burst of callers does not become a burst of requests,
+ * and the endpoint rests meanwhile.
+ *
+ * @internal
+ */
+export const arrived = (
+  state: State,
+  issued: IssuedTokenSet,
+  deadlines: Deadlines,
+  now: Now
+): { readonly state: State; readonly entry: Entry; readonly expiredOnArrival: boolean } => {
+  const next = generation(state) + 1
+  if (deadlines.usableUntil > now.wall) {
+    const fresh = entry(issued, deadlines, next, now)
+    return { state: initial(fresh), entry: fresh, expiredOnArrival: false }
+  }
+  const failures = state.failures + 1
+  const forMs = restMs(failures, undefined)
+  const served = makeEntry(
+    issued,
+    now,
+    next,
+    deadlines.expiresAt,
+    forMs,
+    forMs,
+    deadlines.refreshTokenUsableUntil - now.wall
+  )
+  return {
+    state: { entry: served, flight: undefined, failures, rest: { at: now, forMs, error: undefined } },
+    entry: served,
+    expiredOnArrival: true
+  }
+}
+
+/**
+ * A cycle failed: the flight is over and the endpoint rests; callers without a token get `error` meanwhile.
+ *
+ * @internal
+ */
+export const failed = (
+  state: State,
+  error: CairAuthError,
+  retryAfterMs: number | undefined,
+  now: Now
+): { readonly state: State; readonly rest: Rest } => {
+  const failures = state.failures + 1
+  const rest: Rest = { at: now, forMs: restMs(failures, retryAfterMs), error }
+  return { state: { ...state, flight: undefined, failures, rest }, rest }
+}
+
+/** @internal */
+export const isInvalidated = (entry: Entry): boolean => entry.usableFor === -Infinity
+
+/**
+ * The entry's access token is never handed out again; its refresh token stays usable.
+ *
+ * @internal
+ */
+export const invalidated = (entry: Entry): Entry =>
+  makeEntry(
+    entry.issued,
+    entry.at,
+    entry.view.generation,
+    entry.view.expiresAt,
+    -Infinity,
+    -Infinity,
+    entry.refreshTokenUsableFor
+  )
