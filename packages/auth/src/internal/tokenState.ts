@@ -30,12 +30,17 @@ export interface Now {
 }
 
 /**
- * The time passed from `since` to `now` on whichever clock says more. The monotonic clock is read to the
- * whole millisecond, the wall clock's resolution, so that the two agree when nothing happened.
+ * The time passed from `since` to `now` on whichever clock says more. The wall clock has a resolution of a
+ * millisecond, so the monotonic clock counts only when it is more than that ahead (and then to the nearest
+ * millisecond): when nothing happened the two agree, and the wall clock's reading is the age.
  *
  * @internal
  */
-export const age = (since: Now, now: Now): number => Math.max(now.wall - since.wall, Math.floor(now.mono - since.mono))
+export const age = (since: Now, now: Now): number => {
+  const wallAge = now.wall - since.wall
+  const monoAge = now.mono - since.mono
+  return monoAge > wallAge + 1 ? Math.round(monoAge) : wallAge
+}
 
 /** @internal */
 export interface Serve {
@@ -158,11 +163,10 @@ const shifted = (view: CairAuth.AccessToken, shift: number): CairAuth.AccessToke
 export const decide = (state: State, now: Now, force = false): Decision => {
   const entry = state.entry
   if (!force && entry !== undefined) {
-    const wallAge = now.wall - entry.at.wall
-    const tokenAge = Math.max(wallAge, Math.floor(now.mono - entry.at.mono))
+    const tokenAge = age(entry.at, now)
     if (tokenAge < entry.usableFor) {
       const refresh = tokenAge >= entry.refreshIn && state.flight === undefined && !resting(state.rest, now)
-      const shift = wallAge - tokenAge
+      const shift = now.wall - entry.at.wall - tokenAge
       if (shift === 0) return refresh ? entry.serveAndRefresh : entry.serve
       return { _tag: "Serve", token: shifted(entry.view, shift), refresh }
     }
