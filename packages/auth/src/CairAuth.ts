@@ -25,7 +25,13 @@ import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { CairAuthError, InvalidOptions } from "./CairAuthError.js"
 import * as internal from "./internal/cairAuth.js"
-import { baseUrlConfig, checkExtraOptions, resolveLifetimeOptions, resolveOptions } from "./internal/options.js"
+import {
+  baseUrlConfig,
+  checkExtraOptions,
+  defaultBaseUrl as defaultBaseUrlInternal,
+  resolveLifetimeOptions,
+  resolveOptions
+} from "./internal/options.js"
 import * as tokenEndpoint from "./internal/tokenEndpoint.js"
 import type { TokenEndpoint, TokenEndpointOptions } from "./TokenEndpoint.js"
 import type { TokenEvent } from "./TokenEvent.js"
@@ -91,6 +97,11 @@ export declare namespace CairAuth {
    * @category models
    */
   export interface Service {
+    /**
+     * The base URL of the Cair API, as resolved from the options (origin and path, no trailing `/`): the
+     * only place the token goes. `CairHttpClient` and the Promise adapter's `fetch` send requests under it.
+     */
+    readonly baseUrl: string
     /** The current access token; waits for one only when none is valid. */
     readonly accessToken: Effect.Effect<Redacted.Redacted<string>, CairAuthError>
     /** The current access token with its deadlines and generation. */
@@ -170,6 +181,21 @@ export interface Options extends TokenEndpointOptions {
    */
   readonly expiryMarginMs?: number | undefined
 }
+
+/**
+ * The base URL of the Cair Health API, used when no `baseUrl` (or `CAIR_BASE_URL`) is given.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ *
+ * console.log(CairAuth.defaultBaseUrl) // https://forecaster.cairhealth.com
+ * ```
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const defaultBaseUrl: string = defaultBaseUrlInternal
 
 /**
  * Checks every option for its type and its range, without building anything: the Promise adapter uses it

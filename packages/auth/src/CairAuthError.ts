@@ -249,3 +249,102 @@ export type CairAuthError = InvalidCredentials | TokenRequestFailed | MalformedT
 export const isCairAuthError = (u: unknown): u is CairAuthError =>
   Predicate.isTagged(u, "InvalidCredentials") || Predicate.isTagged(u, "TokenRequestFailed") ||
   Predicate.isTagged(u, "MalformedTokenResponse")
+
+/**
+ * Why a request URL was refused the token:
+ *
+ * - `OtherOrigin`: an absolute URL whose scheme, host or port is not the base URL's.
+ * - `OutsideBasePath`: the base URL's origin, but a path that is not under the base URL's path.
+ * - `NetworkPath`: a relative input starting with `//`, which URL parsing reads as the start of a host.
+ * - `Backslash`: a `\` anywhere in the path, which URL parsing reads as `/`.
+ * - `ControlCharacter`: a control character (tab, CR, LF, NUL, …), which URL parsing drops or mangles.
+ * - `DotSegment`: a `.` or `..` segment, plain or encoded: it moves the request elsewhere.
+ * - `EncodedSeparator`: a `/`, `\` or `.` hidden in a segment: percent-encoded (`%2F`, `%252F`, `%5C`) or a
+ *   Unicode look-alike (`／`, `∕`, `＼`, `．`), which a server or proxy may decode into a separator.
+ * - `UserInfo`: a user name or password in the URL.
+ * - `NotAUrl`: the input does not parse as a URL.
+ *
+ * @example
+ * ```ts
+ * import { CairAuthError } from "@cair/auth"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.is(CairAuthError.UnsafeRequestUrlReason)("NetworkPath") // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const UnsafeRequestUrlReason = Schema.Literal(
+  "OtherOrigin",
+  "OutsideBasePath",
+  "NetworkPath",
+  "Backslash",
+  "ControlCharacter",
+  "DotSegment",
+  "EncodedSeparator",
+  "UserInfo",
+  "NotAUrl"
+)
+
+/**
+ * @example
+ * ```ts
+ * import { CairAuthError } from "@cair/auth"
+ *
+ * const isPathTrick = (reason: CairAuthError.UnsafeRequestUrlReason): boolean =>
+ *   reason !== "OtherOrigin" && reason !== "NotAUrl"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type UnsafeRequestUrlReason = typeof UnsafeRequestUrlReason.Type
+
+const unsafeUrlDescriptions: Record<UnsafeRequestUrlReason, string> = {
+  OtherOrigin: "the URL has another origin",
+  OutsideBasePath: "the path is not under the base URL's path",
+  NetworkPath: "a relative path must not start with // (it would name another host)",
+  Backslash: "the path holds a backslash (read as /, it can name another host)",
+  ControlCharacter: "the URL holds a control character",
+  DotSegment: "the path holds a . or .. segment",
+  EncodedSeparator: "a path segment holds an encoded or look-alike /, \\ or .",
+  UserInfo: "the URL holds a user name or password",
+  NotAUrl: "the input is not a URL"
+}
+
+/**
+ * A request was refused before any byte was sent: its URL is not under the base URL, the only place the token
+ * goes (see `TokenScope`). The input itself is not repeated (it may hold a member id or a control character);
+ * `origin` is the other origin, for `OtherOrigin`.
+ *
+ * @example
+ * ```ts
+ * import { CairAuthError, TokenScope } from "@cair/auth"
+ * import * as Either from "effect/Either"
+ *
+ * const scope = TokenScope.make("https://forecaster.cairhealth.com")
+ * const refused = scope.resolve("//evil.example/x")
+ * if (Either.isLeft(refused) && refused.left instanceof CairAuthError.UnsafeRequestUrl) {
+ *   console.log(refused.left.reason) // NetworkPath
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnsafeRequestUrl extends Schema.TaggedError<UnsafeRequestUrl>("@cair/auth/UnsafeRequestUrl")(
+  "UnsafeRequestUrl",
+  {
+    baseUrl: Schema.String,
+    reason: UnsafeRequestUrlReason,
+    origin: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    const origin = this.origin === undefined ? "" : ` (${this.origin})`
+    return `Refusing to send the Cair token: ${
+      unsafeUrlDescriptions[this.reason]
+    }${origin}; only URLs under ${this.baseUrl} get it`
+  }
+}

@@ -113,6 +113,26 @@ export declare namespace CairAuthTest {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { CairAuthTest } from "@cair/auth"
+ *
+ * const options: CairAuthTest.Options = { baseUrl: "https://staging.cair.test/api" }
+ * const AuthTest = CairAuthTest.layerFixed("test-token", options)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * The double's `baseUrl`, where `CairHttpClient` sends its requests. Default `https://cair.test` (a
+   * reserved name that resolves nowhere, so a test cannot reach a real server by mistake).
+   */
+  readonly baseUrl?: string | URL | undefined
+}
+
+/**
  * A `CairAuth` double with its recorder, as `make` builds them.
  *
  * @example
@@ -155,7 +175,10 @@ export interface Double extends CairAuthTest.Service {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (steps: NonEmptyReadonlyArray<Step>) => Effect.Effect<Double, never, Scope.Scope> = internal.make
+export const make: (
+  steps: NonEmptyReadonlyArray<Step>,
+  options?: Options
+) => Effect.Effect<Double, never, Scope.Scope> = internal.make
 
 /**
  * `CairAuth` handing out the steps in order, and its `CairAuthTest` recorder.
@@ -180,9 +203,13 @@ export const make: (steps: NonEmptyReadonlyArray<Step>) => Effect.Effect<Double,
  * @since 0.1.0
  * @category layers
  */
-export const layerScripted = (steps: NonEmptyReadonlyArray<Step>): Layer.Layer<CairAuth | CairAuthTest> =>
+export const layerScripted = (
+  steps: NonEmptyReadonlyArray<Step>,
+  options?: Options
+): Layer.Layer<CairAuth | CairAuthTest> =>
   Layer.scopedContext(
-    Effect.map(make(steps), ({ auth, calls }) => Context.add(Context.make(CairAuth, auth), CairAuthTest, { calls }))
+    Effect.map(make(steps, options), ({ auth, calls }) =>
+      Context.add(Context.make(CairAuth, auth), CairAuthTest, { calls }))
   )
 
 /**
@@ -205,8 +232,10 @@ export const layerScripted = (steps: NonEmptyReadonlyArray<Step>): Layer.Layer<C
  * @since 0.1.0
  * @category layers
  */
-export const layerFixed = (token: string | Redacted.Redacted<string>): Layer.Layer<CairAuth | CairAuthTest> =>
-  layerScripted([token])
+export const layerFixed = (
+  token: string | Redacted.Redacted<string>,
+  options?: Options
+): Layer.Layer<CairAuth | CairAuthTest> => layerScripted([token], options)
 
 /**
  * The calls recorded by the `CairAuthTest` in context.

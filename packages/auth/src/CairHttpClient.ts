@@ -1,19 +1,27 @@
 /**
  * `CairHttpClient`: an `HttpClient` for the Cair Health API that authenticates itself with `CairAuth`.
  *
- * - Every request goes to the Cair base URL (the request's URL is a path below it) and carries
- *   `Authorization: Bearer <token>` with the current token of `CairAuth`.
+ * - Requests go under the base URL of `CairAuth` (`CairAuth.Service.baseUrl`: one base URL, resolved once):
+ *   the request's URL is a path below it, or an absolute URL under it. Whatever else (a leading `//` or `\`,
+ *   a control character, a `..` segment, an encoded or look-alike `/`, another origin) fails with a
+ *   `RequestError` of reason `InvalidUrl` whose `cause` is the `UnsafeRequestUrl`, before any byte is sent
+ *   (the rule: `TokenScope`).
+ * - Every request carries `Authorization: Bearer <token>` with the current token of `CairAuth`, attached when
+ *   it is sent.
+ * - Redirects are never followed below this client (`FetchHttpClient` is told `redirect: "manual"`): a 3xx is
+ *   the response. Add `HttpClient.followRedirects` on top to follow them: the token is attached again for
+ *   each hop, only if the hop's URL passes the rule; a hop elsewhere goes without `Authorization`.
  * - A `401` answer invalidates the token the request was sent with (generation-aware: any number
  *   of requests rejected for the same token cause one new token) and the request is sent once
  *   more with a new token. A second `401` is returned as the response, not as an error.
  * - A request whose body cannot be sent twice (a `Stream` body, or a raw body holding a stream)
  *   is not retried: its `401` is returned. Its token is invalidated all the same, so the next
- *   request gets a new one. Nor is a request sent through `HttpClient.followRedirects` (which
- *   prepares the request outside this client): it keeps the token it was prepared with.
+ *   request gets a new one.
  * - When no token can be obtained the request is not sent and fails with the `CairAuthError`:
  *   the client's error type is `HttpClientError | CairAuthError`.
  * - The token stays out of what can be printed: the responses and `HttpClientError`s of this
- *   client show `authorization: <redacted>` in their `request`. (The platform redacts the header
+ *   client show `authorization: <redacted>` in their `request`, and the messages of their `cause` show no
+ *   header value (fetch's `TypeError` for an invalid header prints it). (The platform redacts the header
  *   in spans and in Effect logs, but not in `JSON.stringify` or `util.inspect` outside a fiber.)
  *
  * @since 0.1.0
@@ -25,9 +33,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { CairAuth } from "./CairAuth.js"
-import type { CairAuthError } from "./CairAuthError.js"
+import { type CairAuthError, InvalidOptions } from "./CairAuthError.js"
+import { tag as CairAuthTag } from "./internal/cairAuth.js"
 import * as internal from "./internal/cairHttpClient.js"
-import { baseUrlConfig, defaultBaseUrl, parseBaseUrl } from "./internal/options.js"
+import { parseBaseUrl } from "./internal/options.js"
 
 /**
  * @example
@@ -69,21 +78,24 @@ export declare namespace CairHttpClient {
  * ```ts
  * import { CairHttpClient } from "@cair/auth"
  *
- * const options: CairHttpClient.Options = { baseUrl: "http://127.0.0.1:8080" }
- * const CairLocal = CairHttpClient.layer(options)
+ * const options: CairHttpClient.Options = {}
+ * const CairLive = CairHttpClient.layer(options)
  * ```
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
-  /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
+  /**
+   * @deprecated The client sends its requests under `CairAuth`'s base URL (set it with `CairAuth.layer({ baseUrl
+   * })` or `CAIR_BASE_URL`). Given, it must name the same base URL: another one is a defect (`InvalidOptions`),
+   * as the token goes nowhere else.
+   */
   readonly baseUrl?: string | URL | undefined
 }
 
 /**
- * Builds the client on the app's `HttpClient` and `CairAuth`. An invalid `baseUrl` is a defect
- * (`InvalidOptions`).
+ * Builds the client on the app's `HttpClient` and `CairAuth`, under `CairAuth`'s base URL.
  *
  * @example
  * ```ts
@@ -93,7 +105,7 @@ export interface Options {
  * import * as Layer from "effect/Layer"
  *
  * const program = Effect.gen(function*() {
- *   const client = yield* CairHttpClient.make({ baseUrl: "https://forecaster.cairhealth.com" })
+ *   const client = yield* CairHttpClient.make()
  *   const response = yield* client.get("/v1/forecasts")
  *   return response.status
  * }).pipe(Effect.provide(CairAuth.layerConfig.pipe(Layer.provideMerge(FetchHttpClient.layer))))
@@ -105,7 +117,21 @@ export interface Options {
 export const make = (
   options: Options = {}
 ): Effect.Effect<CairHttpClient.Service, never, CairAuth | HttpClient.HttpClient> =>
-  Effect.flatMap(Effect.orDie(parseBaseUrl(options.baseUrl ?? defaultBaseUrl)), internal.make)
+  options.baseUrl === undefined ? internal.make : Effect.zipRight(sameBaseUrl(options.baseUrl), internal.make)
+
+const sameBaseUrl = (baseUrl: string | URL) =>
+  Effect.flatMap(
+    Effect.orDie(parseBaseUrl(baseUrl)),
+    (given) =>
+      Effect.flatMap(CairAuthTag, (auth) =>
+        given === auth.baseUrl ? Effect.void : Effect.die(
+          new InvalidOptions({
+            option: "baseUrl",
+            description: `${given} is not the base URL of CairAuth (${auth.baseUrl}), the only place its token goes; ` +
+              "set the base URL on CairAuth and leave it out here"
+          })
+        ))
+  )
 
 /**
  * @example
@@ -133,8 +159,10 @@ export const layer = (options: Options = {}): Layer.Layer<CairHttpClient, never,
   Layer.effect(CairHttpClient, make(options))
 
 /**
- * `layer` with the base URL read from the optional `CAIR_BASE_URL` through Effect `Config`, the
- * same variable (and the same checks) as `CairAuth.layerConfig`.
+ * The same as `layer()`: the base URL is `CairAuth`'s, which `CairAuth.layerConfig` reads from the optional
+ * `CAIR_BASE_URL`.
+ *
+ * @deprecated Use `layer()`.
  *
  * @example
  * ```ts
@@ -142,7 +170,7 @@ export const layer = (options: Options = {}): Layer.Layer<CairHttpClient, never,
  * import { FetchHttpClient } from "@effect/platform"
  * import * as Layer from "effect/Layer"
  *
- * // Both layers read the optional CAIR_BASE_URL.
+ * // CairAuth.layerConfig reads the optional CAIR_BASE_URL; the client takes it from CairAuth.
  * const CairLive = CairHttpClient.layerConfig.pipe(
  *   Layer.provide(CairAuth.layerConfig),
  *   Layer.provide(FetchHttpClient.layer)
@@ -152,5 +180,5 @@ export const layer = (options: Options = {}): Layer.Layer<CairHttpClient, never,
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<CairHttpClient, ConfigError.ConfigError, CairAuth | HttpClient.HttpClient> = Layer
-  .effect(CairHttpClient, Effect.flatMap(baseUrlConfig, internal.make))
+export const layerConfig: Layer.Layer<CairHttpClient, ConfigError.ConfigError, CairAuth | HttpClient.HttpClient> =
+  layer()

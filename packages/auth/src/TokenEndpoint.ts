@@ -66,6 +66,11 @@ export declare namespace TokenEndpoint {
    * @category models
    */
   export interface Service {
+    /**
+     * The base URL the endpoints are under, as resolved from the options (origin and path, no trailing
+     * `/`): the only place the token they issue may go.
+     */
+    readonly baseUrl: string
     /** `POST /api/token` with the client credentials. */
     readonly requestToken: Effect.Effect<
       IssuedTokenSet,

@@ -7,7 +7,29 @@
 import * as Schema from "effect/Schema"
 
 /**
- * The answer of `POST /api/token` and `POST /api/refresh`.
+ * A bearer token as RFC 6750 defines it (`b64token`): letters, digits, `-._~+/`, then any `=`. Only such a
+ * token can go into an `Authorization` header as it is: a CR, LF or other character outside it could break the
+ * header, and fetch's error for such a header prints the value.
+ *
+ * @example
+ * ```ts
+ * import { TokenSet } from "@cair/auth"
+ * import * as Schema from "effect/Schema"
+ *
+ * Schema.is(TokenSet.BearerToken)("eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl") // true
+ * Schema.is(TokenSet.BearerToken)("token\r\nX-Injected: 1") // false
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BearerToken = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9\-._~+/]+=*$/, { identifier: "BearerToken" })
+)
+
+/**
+ * The answer of `POST /api/token` and `POST /api/refresh`. The access token must be a `BearerToken`; a token set
+ * with another is `MalformedTokenResponse` ("accessToken has the wrong type or format", never the value).
  *
  * @example
  * ```ts
@@ -27,7 +49,7 @@ import * as Schema from "effect/Schema"
  * @category schemas
  */
 export class TokenSet extends Schema.Class<TokenSet>("@cair/auth/TokenSet")({
-  accessToken: Schema.Redacted(Schema.NonEmptyString),
+  accessToken: Schema.Redacted(BearerToken),
   refreshToken: Schema.Redacted(Schema.NonEmptyString),
   expiresAt: Schema.DateFromString.pipe(Schema.validDate()),
   refreshTokenExpiresAt: Schema.DateFromString.pipe(Schema.validDate())

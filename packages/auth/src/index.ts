@@ -31,6 +31,11 @@ export * as TokenEvent from "./TokenEvent.js"
 /**
  * @since 0.1.0
  */
+export * as TokenScope from "./TokenScope.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as TokenSet from "./TokenSet.js"
 
 /**

@@ -488,6 +488,7 @@ describe("the package entry point", () => {
       "CairHttpClient",
       "TokenEndpoint",
       "TokenEvent",
+      "TokenScope",
       "TokenSet",
       "TokenStore"
     ])

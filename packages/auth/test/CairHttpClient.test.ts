@@ -37,7 +37,7 @@ interface Seen {
 }
 
 const bearer = (n: number) => `Bearer ${secrets.accessToken(n)}`
-const isTokenEndpoint = (seen: Seen) => seen.url.pathname === "/api/token" || seen.url.pathname === "/api/refresh"
+const isTokenEndpoint = (seen: Seen) => /\/api\/(?:token|refresh)$/.test(seen.url.pathname)
 
 /**
  * A scripted Cair server: the two token endpoints issue token set `n` for their `n`th request
@@ -88,14 +88,14 @@ const setup = (
   api: (seen: Seen, index: number) => Effect.Effect<Reply>,
   options: {
     readonly token?: (seen: Seen, index: number) => Effect.Effect<Reply>
-    readonly apiBaseUrl?: string
+    readonly baseUrl?: string
   } = {}
 ) =>
   Effect.gen(function*() {
     const server = yield* cairServer(api, options.token)
     const context = yield* Layer.build(
-      CairHttpClient.layer({ baseUrl: options.apiBaseUrl ?? baseUrl }).pipe(
-        Layer.provide(CairAuth.layer({ ...credentials, baseUrl, maxRetries: 0 })),
+      CairHttpClient.layer().pipe(
+        Layer.provide(CairAuth.layer({ ...credentials, baseUrl: options.baseUrl ?? baseUrl, maxRetries: 0 })),
         Layer.provide(server.layer)
       )
     )
@@ -110,7 +110,7 @@ const setupWithDouble = (
   Effect.gen(function*() {
     const server = yield* cairServer(api)
     const double = yield* CairAuthTest.make(steps)
-    const client = yield* CairHttpClient.make({ baseUrl }).pipe(
+    const client = yield* CairHttpClient.make().pipe(
       Effect.provideService(CairAuth.CairAuth, double.auth),
       Effect.provide(server.layer)
     )
@@ -129,14 +129,20 @@ describe("CairHttpClient", () => {
       const response = yield* client.get("/v1/forecasts", { urlParams: { site: "3" } })
       expect(response.status).toBe(200)
       yield* client.post("v1/forecasts", { body: HttpBody.unsafeJson({ a: 1 }) })
-      yield* client.get("https://elsewhere.test/steal")
+      const refused = yield* Effect.flip(client.get("https://elsewhere.test/steal"))
+      expect(refused).toMatchObject({
+        _tag: "RequestError",
+        reason: "InvalidUrl",
+        cause: { _tag: "UnsafeRequestUrl", reason: "OtherOrigin", origin: "https://elsewhere.test" }
+      })
       yield* client.get("evil.test/steal")
+      yield* client.get("https://cair.test/v1/absolute")
       const api = yield* server.api
       expect(api.map((s) => `${s.method} ${s.url.href}`)).toEqual([
         "GET https://cair.test/v1/forecasts?site=3",
         "POST https://cair.test/v1/forecasts",
-        "GET https://cair.test/https://elsewhere.test/steal",
-        "GET https://cair.test/evil.test/steal"
+        "GET https://cair.test/evil.test/steal",
+        "GET https://cair.test/v1/absolute"
       ])
       expect(api.map((s) => s.authorization)).toEqual(Array.from({ length: 4 }, () => bearer(0)))
       expect(yield* server.tokenPaths).toEqual(["/api/token"])
@@ -144,7 +150,7 @@ describe("CairHttpClient", () => {
 
   it.scoped("keeps the path of a base URL", () =>
     Effect.gen(function*() {
-      const { client, server } = yield* setup(() => ok(), { apiBaseUrl: "https://cair.test/gateway/" })
+      const { client, server } = yield* setup(() => ok(), { baseUrl: "https://cair.test/gateway/" })
       yield* client.get("/v1/forecasts")
       expect((yield* server.api).map((s) => s.url.href)).toEqual(["https://cair.test/gateway/v1/forecasts"])
     }))
@@ -354,47 +360,56 @@ describe("CairHttpClient", () => {
     }))
 })
 
-describe("CairHttpClient configuration", () => {
-  const fromEnv = (env: Record<string, string>) =>
+describe("CairHttpClient configuration: one base URL, CairAuth's", () => {
+  const build = (auth: (server: Layer.Layer<HttpClient.HttpClient>) => Layer.Layer<CairAuth.CairAuth>, options?: {
+    readonly baseUrl: string
+  }) =>
     Effect.gen(function*() {
       const server = yield* cairServer(() => ok())
       const context = yield* Layer.build(
-        CairHttpClient.layerConfig.pipe(
-          Layer.provide(CairAuthTest.layerFixed("config-token")),
-          Layer.provide(server.layer)
-        )
-      ).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+        CairHttpClient.layer(options).pipe(Layer.provide(auth(server.layer)), Layer.provide(server.layer))
+      )
       return { client: Context.get(context, CairHttpClient.CairHttpClient), server }
     })
+  const staging = "https://staging.cair.test"
 
-  it.scoped("reads CAIR_BASE_URL, defaulting to the Cair API", () =>
+  it.scoped("a bare CairHttpClient.layer() goes to the baseUrl of CairAuth.layer: no default of its own", () =>
     Effect.gen(function*() {
-      const configured = yield* fromEnv({ CAIR_BASE_URL: "http://127.0.0.1:8080/" })
-      yield* configured.client.get("/v1/forecasts")
-      expect((yield* configured.server.api).map((s) => s.url.href)).toEqual(["http://127.0.0.1:8080/v1/forecasts"])
-      const byDefault = yield* fromEnv({})
-      yield* byDefault.client.get("/v1/forecasts")
-      expect((yield* byDefault.server.api).map((s) => [s.url.href, s.authorization])).toEqual([
-        ["https://forecaster.cairhealth.com/v1/forecasts", "Bearer config-token"]
+      const { client, server } = yield* build((http) =>
+        CairAuth.layer({ ...credentials, baseUrl: staging, maxRetries: 0 }).pipe(Layer.provide(http))
+      )
+      yield* client.get("/eligibility/v1")
+      expect((yield* server.api).map((s) => [s.url.href, s.authorization])).toEqual([
+        ["https://staging.cair.test/eligibility/v1", bearer(0)]
       ])
+      expect(yield* server.tokenPaths).toEqual(["/api/token"])
     }))
 
-  it.scoped("names an invalid CAIR_BASE_URL; an invalid baseUrl option is a defect", () =>
+  it.scoped("CAIR_BASE_URL, read by CairAuth.layerConfig, is the client's base URL too", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(fromEnv({ CAIR_BASE_URL: "http://cair.example" }))
-      expect(String(error)).toContain("CAIR_BASE_URL")
-      expect(String(error)).toContain("https:")
-      const exit = yield* Effect.exit(
-        Layer.build(
-          CairHttpClient.layer({ baseUrl: "ftp://cair.test" }).pipe(
-            Layer.provide(CairAuthTest.layerFixed("t")),
-            Layer.provide(Layer.succeed(HttpClient.HttpClient, HttpClient.make(() => Effect.never)))
-          )
+      const env = new Map([["CAIR_CLIENT_ID", "clinic-42"], ["CAIR_CLIENT_SECRET", credentials.clientSecret], [
+        "CAIR_BASE_URL",
+        "http://127.0.0.1:8080/"
+      ]])
+      const { client, server } = yield* build((http) => CairAuth.layerConfig.pipe(Layer.provide(http), Layer.orDie))
+        .pipe(Effect.withConfigProvider(ConfigProvider.fromMap(env)))
+      yield* client.get("/v1/forecasts")
+      expect((yield* server.api).map((s) => s.url.href)).toEqual(["http://127.0.0.1:8080/v1/forecasts"])
+    }))
+
+  it.scoped("a baseUrl option is accepted when it is CairAuth's; another one is a defect", () =>
+    Effect.gen(function*() {
+      const same = yield* build(() => CairAuthTest.layerFixed("t", { baseUrl: staging }), { baseUrl: `${staging}/` })
+      yield* same.client.get("/v1/forecasts")
+      expect((yield* same.server.api).map((s) => s.url.href)).toEqual(["https://staging.cair.test/v1/forecasts"])
+      for (const other of ["https://forecaster.cairhealth.com", "ftp://cair.test"]) {
+        const exit = yield* Effect.exit(
+          build(() => CairAuthTest.layerFixed("t", { baseUrl: staging }), { baseUrl: other })
         )
-      )
-      expect(exit).toMatchObject({
-        _tag: "Failure",
-        cause: { _tag: "Die", defect: { _tag: "InvalidOptions", option: "baseUrl" } }
-      })
+        expect(exit).toMatchObject({
+          _tag: "Failure",
+          cause: { _tag: "Die", defect: { _tag: "InvalidOptions", option: "baseUrl" } }
+        })
+      }
     }))
 })

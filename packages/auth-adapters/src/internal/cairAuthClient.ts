@@ -1,4 +1,4 @@
-import { CairAuth, type TokenEvent } from "@cair/auth"
+import { CairAuth, type TokenEvent, TokenScope } from "@cair/auth"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -14,6 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type * as Api from "../CairAuthClient.js"
 import { ClientClosed } from "../CairAuthClient.js"
+import * as Fetch from "./fetch.js"
 
 /**
  * What the Promise side keeps of the core's cache: the token of one generation, unwrapped once,
@@ -34,18 +35,11 @@ const maxTimerDelayMs = 2 ** 31 - 1
 const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException("This operation was aborted", "AbortError")
 
-/** Whether `fetch` can send this body a second time. */
-const isReplayable = (body: RequestInit["body"]): boolean =>
-  body === undefined || body === null || typeof body === "string" || body instanceof URLSearchParams ||
-  body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof FormData
-
 /** @internal */
 export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => {
   const validated = CairAuth.validateOptions(options)
   if (Either.isLeft(validated)) throw validated.left
   const fetchImpl = options.fetch ?? globalThis.fetch
-  const base = new URL(options.baseUrl ?? "https://forecaster.cairhealth.com")
-  const basePath = base.pathname.replace(/\/+$/, "")
 
   const runtime = ManagedRuntime.make(
     CairAuth.layer(options).pipe(
@@ -190,48 +184,12 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidateToken(Redacted.make(value))))
   }
 
-  const resolveUrl = (input: string | URL): URL => {
-    if (typeof input === "string" && !/^[a-z][a-z0-9+.-]*:/i.test(input)) {
-      return new URL(basePath + (input.startsWith("/") ? input : `/${input}`), base.origin)
-    }
-    const url = new URL(input)
-    if (url.origin !== base.origin) {
-      throw new TypeError(`Refusing to send the Cair token to ${url.origin}: only ${base.origin} gets it`)
-    }
-    return url
-  }
-
-  /** Sends `send(token)`; on a 401 invalidates that token and, when the body can be sent again, sends once more. */
-  const withToken = async (
-    signal: AbortSignal | undefined,
-    replayable: boolean,
-    send: (authorization: string, retry: boolean) => Promise<Response>
-  ): Promise<Response> => {
-    const token = await getAccessToken({ signal })
-    const response = await send(`Bearer ${token}`, false)
-    if (response.status !== 401 || !replayable) return response
-    await response.body?.cancel()
-    await invalidateToken(token)
-    return send(`Bearer ${await getAccessToken({ signal })}`, true)
-  }
-
-  const authFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    if (input instanceof Request) {
-      const request = new Request(resolveUrl(input.url), input)
-      const spare = request.body === null ? undefined : request.clone()
-      return withToken(request.signal, true, (authorization, retry) => {
-        const attempt = retry ? spare ?? new Request(request) : request
-        attempt.headers.set("authorization", authorization)
-        return fetchImpl(attempt)
-      })
-    }
-    const url = resolveUrl(input)
-    return withToken(init?.signal ?? undefined, isReplayable(init?.body), (authorization) => {
-      const headers = new Headers(init?.headers)
-      headers.set("authorization", authorization)
-      return fetchImpl(url, { ...init, headers })
-    })
-  }
+  const authFetch = Fetch.make({
+    fetch: fetchImpl,
+    // The base URL the core resolved: the same one its token endpoints use.
+    scope: () => run(Effect.flatMap(CairAuth.CairAuth, (auth) => Effect.orDie(TokenScope.make(auth.baseUrl)))),
+    tokens: { get: (signal) => getAccessToken({ signal }), invalidate: invalidateToken }
+  })
 
   const close = async () => {
     if (closed) return
@@ -252,7 +210,13 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     close,
     [Symbol.asyncDispose]: close
   }
-  const description = { clientId: options.clientId, baseUrl: base.origin + basePath }
+  const description = {
+    clientId: options.clientId,
+    baseUrl: Either.match(TokenScope.make(options.baseUrl ?? CairAuth.defaultBaseUrl), {
+      onLeft: () => undefined,
+      onRight: (scope) => scope.baseUrl
+    })
+  }
   return Object.defineProperties(client, {
     toJSON: { value: () => description },
     toString: { value: () => `CairAuthClient(${JSON.stringify(description)})` },

@@ -257,6 +257,7 @@ export const make = (options: LifetimeOptions & { readonly clientId: string }) =
       }))
 
     return tag.of({
+      baseUrl: endpoint.baseUrl,
       get: read(identity),
       accessToken: read((token) => token.token),
       tokenSet: read((token) => token.tokenSet),

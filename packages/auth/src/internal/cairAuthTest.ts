@@ -12,6 +12,7 @@ import type * as CairAuthTest from "../CairAuthTest.js"
 import { TokenEvent } from "../TokenEvent.js"
 import { TokenSet } from "../TokenSet.js"
 import { tag } from "./cairAuth.js"
+import { parseBaseUrl } from "./options.js"
 
 const lifetimeMs = 3_600_000
 const refreshLifetimeMs = 86_400_000
@@ -49,8 +50,9 @@ const generationOf = (issued: ReadonlyArray<CairAuth.AccessToken>, token: Redact
 }
 
 /** @internal */
-export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>) =>
+export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>, options: CairAuthTest.Options = {}) =>
   Effect.gen(function*() {
+    const baseUrl = yield* Effect.orDie(parseBaseUrl(options.baseUrl ?? "https://cair.test"))
     const script = steps.map((step) => isCairAuthError(step) || Redacted.isRedacted(step) ? step : Redacted.make(step))
     for (const step of script) {
       if (!isCairAuthError(step) && Redacted.value(step) === "") {
@@ -70,37 +72,40 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>) =>
 
     /** Hands out the current token (unless `fresh`), or takes the next step. */
     const take = (method: CairAuthTest.Call["method"], fresh: boolean) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
-          if (!fresh && s.current !== undefined) {
-            return [Effect.succeed(s.current), recorded(s, { method, generation: s.current.generation })]
-          }
-          const step = script[Math.min(s.next, script.length - 1)]
-          if (isCairAuthError(step)) {
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) =>
+          Effect.flatten(Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, State] => {
+            if (!fresh && s.current !== undefined) {
+              return [Effect.succeed(s.current), recorded(s, { method, generation: s.current.generation })]
+            }
+            const step = script[Math.min(s.next, script.length - 1)]
+            if (isCairAuthError(step)) {
+              return [
+                Effect.zipRight(
+                  publish(TokenEvent.Failed({ error: step, background: false, retryAt: new Date(now) })),
+                  Effect.fail(step)
+                ),
+                recorded({ ...s, next: s.next + 1 }, { method, generation: undefined })
+              ]
+            }
+            const generation = s.generation + 1
+            const token = toAccessToken(step, generation, now)
+            const acquired = TokenEvent.Acquired({
+              source: generation === 1 ? "credentials" : "refresh",
+              generation,
+              expiresAt: new Date(token.expiresAt),
+              expiredOnArrival: false
+            })
             return [
-              Effect.zipRight(
-                publish(TokenEvent.Failed({ error: step, background: false, retryAt: new Date(now) })),
-                Effect.fail(step)
-              ),
-              recorded({ ...s, next: s.next + 1 }, { method, generation: undefined })
+              Effect.as(publish(acquired), token),
+              recorded(
+                { ...s, next: s.next + 1, generation, current: token, issued: [...s.issued, token] },
+                { method, generation }
+              )
             ]
-          }
-          const generation = s.generation + 1
-          const token = toAccessToken(step, generation, now)
-          const acquired = TokenEvent.Acquired({
-            source: generation === 1 ? "credentials" : "refresh",
-            generation,
-            expiresAt: new Date(token.expiresAt),
-            expiredOnArrival: false
-          })
-          return [
-            Effect.as(publish(acquired), token),
-            recorded(
-              { ...s, next: s.next + 1, generation, current: token, issued: [...s.issued, token] },
-              { method, generation }
-            )
-          ]
-        })))
+          }))
+      )
 
     const invalidateGeneration = (
       method: "invalidate" | "invalidateToken",
@@ -116,19 +121,22 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>) =>
       }))
 
     const auth = tag.of({
+      baseUrl,
       get: take("get", false),
-      accessToken: Effect.map(take("accessToken", false), (token) =>
-        token.token),
-      tokenSet: Effect.map(take("tokenSet", false), (token) =>
-        token.tokenSet),
+      accessToken: Effect.map(take("accessToken", false), (token) => token.token),
+      tokenSet: Effect.map(take("tokenSet", false), (token) => token.tokenSet),
       refresh: take("refresh", true),
       invalidate: invalidateGeneration("invalidate", (s) => s.current?.generation),
       invalidateToken: (target) =>
-        invalidateGeneration("invalidateToken", (s) =>
-          Redacted.isRedacted(target) ? generationOf(s.issued, target) : target.generation),
+        invalidateGeneration(
+          "invalidateToken",
+          (s) => Redacted.isRedacted(target) ? generationOf(s.issued, target) : target.generation
+        ),
       events: Stream.fromPubSub(pubsub)
     })
-    const calls: Effect.Effect<ReadonlyArray<CairAuthTest.Call>> = Effect.map(Ref.get(state), (s) =>
-      Chunk.toReadonlyArray(s.calls))
+    const calls: Effect.Effect<ReadonlyArray<CairAuthTest.Call>> = Effect.map(
+      Ref.get(state),
+      (s) => Chunk.toReadonlyArray(s.calls)
+    )
     return { auth, calls } as const
   })

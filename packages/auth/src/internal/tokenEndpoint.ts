@@ -25,6 +25,7 @@ import {
 } from "../CairAuthError.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import { ClientCredentials, RefreshRequest, TokenSet } from "../TokenSet.js"
+import { isRedirect, redirectOrigin, withoutRedirects } from "./noRedirects.js"
 import type { ResolvedOptions } from "./options.js"
 import { parseRetryAfter } from "./retryAfter.js"
 
@@ -119,6 +120,14 @@ const secretBodyJson = <A, I>(schema: Schema.Schema<A, I>) => {
     })
 }
 
+const originOf = (url: string): string => {
+  try {
+    return new URL(url).origin
+  } catch {
+    return "an unreadable URL"
+  }
+}
+
 /** The root cause of a transport failure, e.g. `connect ECONNREFUSED 127.0.0.1:9` under fetch's `fetch failed`. */
 const innermostMessage = (cause: unknown): string | undefined =>
   cause instanceof Error ? innermostMessage(cause.cause) ?? cause.message : undefined
@@ -163,6 +172,7 @@ export const makeResolved = (options: ResolvedOptions) =>
       rejected: (status: number) => Option.Option<E>
     ): Effect.Effect<TokenEndpoint.IssuedTokenSet, E | TokenRequestFailed | MalformedTokenResponse> => {
       const endpoint = options.baseUrl + path
+      const origin = originOf(endpoint)
       const failed = (
         reason: TokenRequestFailed["reason"],
         description: string,
@@ -177,9 +187,22 @@ export const makeResolved = (options: ResolvedOptions) =>
         TokenRequestFailed
       > = Effect.gen(function*() {
         const sentAt = yield* Clock.currentTimeMillis
-        const response = yield* request.pipe(Effect.flatMap(client.execute))
+        const response = yield* withoutRedirects(Effect.flatMap(request, client.execute))
         const receivedAt = yield* Clock.currentTimeMillis
         const status = response.status
+        // The body holds the client secret or a refresh token: a redirect is never followed (a 307 would send
+        // it on), and an answer from elsewhere (an app's HttpClient that follows by itself) is not used.
+        if (isRedirect(status)) {
+          return yield* Effect.fail(
+            failed("Status", `redirected to ${redirectOrigin(response, endpoint)}; not followed`, status)
+          )
+        }
+        const answeredBy = originOf(response.request.url)
+        if (answeredBy !== origin) {
+          return yield* Effect.fail(
+            failed("Status", `answered from ${answeredBy} after a redirect the HTTP client followed; not used`, status)
+          )
+        }
         const date = Date.parse(response.headers["date"] ?? "")
         const serverDate = Number.isNaN(date) ? undefined : date
         if (status < 200 || status >= 300) {
@@ -253,7 +276,7 @@ export const makeResolved = (options: ResolvedOptions) =>
             : Option.none()
       )
 
-    return tag.of({ requestToken, refresh })
+    return tag.of({ baseUrl: options.baseUrl, requestToken, refresh })
   })
 
 /** @internal */
