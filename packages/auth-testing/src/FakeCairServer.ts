@@ -166,7 +166,8 @@ export interface InjectOptions {
  * const faults: ReadonlyArray<FakeCairServer.Fault> = [
  *   FakeCairServer.Fault.Status({ status: 429, retryAfter: "2" }),
  *   FakeCairServer.Fault.Malformed({ body: "{\"accessToken\": 42}" }),
- *   FakeCairServer.Fault.Reset()
+ *   FakeCairServer.Fault.Reset(),
+ *   FakeCairServer.Fault.Redirect({ status: 307, location: "https://elsewhere.example/api/token" })
  * ]
  * const server = await FakeCairServer.start()
  * for (const fault of faults) server.inject(fault, { path: "/api/token" })
@@ -184,6 +185,8 @@ export type Fault = Data.TaggedEnum<{
     readonly body?: string | undefined
     readonly contentType?: string | undefined
   }
+  /** Answers `status` (a 3xx) with a `Location: location` header and an empty body. */
+  Redirect: { readonly status: number; readonly location: string }
   /** Answers 200 with `body` as given (default content type `application/json`). */
   Malformed: { readonly body: string; readonly contentType?: string | undefined }
   /** Answers 200 with a body of `bytes` bytes. */
@@ -240,6 +243,8 @@ export interface RequestLogEntry {
   readonly status: number | undefined
   readonly fault: Fault | undefined
   readonly authorization: boolean
+  /** The request's headers, lower-case, except `authorization` (see `authorization`). */
+  readonly headers: Readonly<Record<string, string>>
   /** The refresh token sent to `/api/refresh`, if the body had one. */
   readonly refreshToken: string | undefined
 }

@@ -24,7 +24,11 @@ import * as Schema from "effect/Schema"
  * @category schemas
  */
 export const BearerToken = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9\-._~+/]+=*$/, { identifier: "BearerToken" })
+  Schema.pattern(/^[A-Za-z0-9\-._~+/]+=*$/, {
+    identifier: "BearerToken",
+    // The default message repeats the value: this one does not.
+    message: () => "not a bearer token (RFC 6750 b64token)"
+  })
 )
 
 /**

@@ -30,8 +30,9 @@ const eligibilityPath = "/api/eligibility/v1"
 const Eligibility = Schema.Struct({ eligible: Schema.Boolean, memberId: Schema.String })
 
 /**
- * The authenticated client on `http`, with the `CairAuth` under it (for its events), both pointed
- * at a fresh fake server, which is in the context too. Everything stops when the test ends.
+ * The authenticated client on `http`, with the `CairAuth` under it (for its events), pointed at a
+ * fresh fake server, which is in the context too: the base URL is given to `CairAuth.layer` only, and a
+ * bare `CairHttpClient.layer()` takes it from there. Everything stops when the test ends.
  */
 const withCair = (
   http: Layer.Layer<HttpClient.HttpClient>,
@@ -39,7 +40,7 @@ const withCair = (
 ) => {
   const CairLive = Layer.unwrapEffect(
     Effect.map(FakeCairServer.FakeCairServer, (server) =>
-      CairHttpClient.layer({ baseUrl: server.url }).pipe(
+      CairHttpClient.layer().pipe(
         Layer.provideMerge(CairAuth.layer({ ...server.credentials, ...credentials, baseUrl: server.url })),
         Layer.provide(http)
       ))

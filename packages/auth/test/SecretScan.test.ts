@@ -49,6 +49,19 @@ describe("secret scan", () => {
     ])
   })
 
+  it("the scan finds a token inside a TypeError's message and inside a cause, whatever renders it", () => {
+    const typeError = new TypeError(`Headers.append: "Bearer fake-at-3-0123456789ab\r\n" is an invalid header value.`)
+    const wrapped = new Error("request failed", { cause: typeError })
+    const unsafe = new TypeError(`Headers.set: "Bearer UNSAFE-token-crlf\r\nX: 1" is an invalid header value.`)
+    for (const value of [typeError, wrapped, { error: wrapped }, new Error("outer", { cause: unsafe })]) {
+      const found = renderings(value).map((text) => findSecret(text))
+      expect(found.filter((secret) => secret !== undefined).length).toBeGreaterThan(0)
+    }
+    // JSON.stringify of an Error shows neither message nor cause: the cause chain is rendered on its own.
+    expect(JSON.stringify(wrapped)).toBe("{}")
+    expect(renderings(wrapped).some((text) => text === typeError.message)).toBe(true)
+  })
+
   it("the setup file keeps everything a test prints, for the scan after the file", () => {
     console.debug("secret scan: a line without a secret")
     expect(printedSoFar().some((line) => line.includes("secret scan: a line without a secret"))).toBe(true)

@@ -41,6 +41,7 @@ export const make = (options: {
       status: undefined,
       fault: Option.getOrUndefined(fault),
       authorization: request.headers.authorization !== undefined,
+      headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== "authorization")),
       refreshToken: path === "/api/refresh" ? refreshTokenIn(body) : undefined
     }
     yield* options.log.append(entry)

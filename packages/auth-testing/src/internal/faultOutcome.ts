@@ -72,6 +72,10 @@ export const make = <E, R>(fault: Fault, options: {
           headers: fault.retryAfter === undefined ? {} : { "retry-after": fault.retryAfter }
         }
       )))
+    case "Redirect":
+      return Effect.succeed(
+        respond(HttpServerResponse.empty({ status: fault.status, headers: { location: fault.location } }))
+      )
     case "Malformed":
       return Effect.succeed(
         respond(HttpServerResponse.text(fault.body, { contentType: fault.contentType ?? "application/json" }))

@@ -5,14 +5,17 @@ import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as CairAuth from "../CairAuth.js"
 import { type CairAuthError, isCairAuthError } from "../CairAuthError.js"
 import type * as CairAuthTest from "../CairAuthTest.js"
 import { TokenEvent } from "../TokenEvent.js"
-import { TokenSet } from "../TokenSet.js"
+import { BearerToken, TokenSet } from "../TokenSet.js"
 import { tag } from "./cairAuth.js"
 import { parseBaseUrl } from "./options.js"
+
+const isBearerToken = Schema.is(BearerToken)
 
 const lifetimeMs = 3_600_000
 const refreshLifetimeMs = 86_400_000
@@ -57,6 +60,11 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>, options: C
     for (const step of script) {
       if (!isCairAuthError(step) && Redacted.value(step) === "") {
         return yield* Effect.dieMessage("CairAuthTest: a token must not be empty")
+      }
+      if (!isCairAuthError(step) && !isBearerToken(Redacted.value(step))) {
+        return yield* Effect.dieMessage(
+          "CairAuthTest: a token must be a bearer token (RFC 6750 b64token: letters, digits, -._~+/ then any =)"
+        )
       }
     }
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<TokenEvent>(), PubSub.shutdown)

@@ -23,7 +23,9 @@ export const secretPatterns: ReadonlyArray<RegExp> = [
   /fake-(?:at|rt)-(?:\d+-[0-9a-f]{12}|truncated)/,
   // the fake server's default secret, and the one the adapter tests use for wrong credentials
   /demo-secret/,
-  /very-secret-value/
+  /very-secret-value/,
+  // the header-unsafe access tokens of test/utils/headerUnsafeTokens.ts
+  /UNSAFE-token-[\w-]+/
 ]
 
 /** The first secret found in `text`, masked (its first 8 characters), or `undefined`. */
@@ -38,11 +40,19 @@ export const findSecret = (text: string, extra: ReadonlyArray<string> = []): str
   return undefined
 }
 
-/** Every rendering of a value a program might print: `String`, `util.inspect` (deep) and `JSON.stringify`. */
+/**
+ * Every rendering of a value a program might print: `String`, `util.inspect` (deep) and `JSON.stringify`, and for
+ * an error the message and stack of each error of its `cause` chain (a `TypeError` of fetch, say, whose message
+ * prints a header value), which `JSON.stringify` leaves out and a logger may print on its own.
+ */
 export const renderings = (value: unknown): ReadonlyArray<string> => {
   const out = [inspect(value, { depth: 20, showHidden: false }), safely(() => String(value))]
   out.push(safely(() => JSON.stringify(value) ?? ""))
-  if (value instanceof Error) out.push(value.message, value.stack ?? "")
+  let error: unknown = value
+  for (let depth = 0; depth < 10 && error instanceof Error; depth++) {
+    out.push(error.message, error.stack ?? "")
+    error = error.cause
+  }
   return out
 }
 
