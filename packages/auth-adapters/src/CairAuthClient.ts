@@ -211,10 +211,19 @@ export interface CairAuthClient extends AsyncDisposable {
   /** `"Bearer <token>"`, for an `Authorization` header. */
   readonly getAuthorizationHeader: (options?: CallOptions) => Promise<string>
   /**
-   * `fetch` with the `Authorization` header set. A relative path resolves against `baseUrl`; an
-   * absolute URL must have the origin of `baseUrl` (the token is never sent elsewhere). On a 401 the
-   * token is invalidated and the request sent once more with a new one; a second 401 is returned.
-   * A body that cannot be sent twice (a `ReadableStream`) is not retried: the 401 is returned.
+   * `fetch` with the `Authorization` header set, behaving as the global `fetch` otherwise (`init` applies over a
+   * `Request`; its `signal` counts).
+   *
+   * - Where the token goes: a relative path is a path below `baseUrl`; an absolute URL (or `Request`) must be
+   *   under `baseUrl` too. Anything else (a leading `//` or `\`, a control character, a `.` or `..` segment, an
+   *   encoded or look-alike `/`, another origin) rejects with `UnsafeRequestUrl` before anything is sent.
+   * - Redirects are followed as fetch follows them, hop by hop: each hop carries the token only if its URL is
+   *   under `baseUrl`; a hop elsewhere goes without `Authorization`. With `redirect: "manual"` the 3xx is
+   *   returned; with `"error"` it rejects.
+   * - On a 401 the token is invalidated and the request sent once more with a new one; a second 401 is returned.
+   *   A body that cannot be sent twice (a `ReadableStream`) is not retried: the 401 is returned, and its token is
+   *   invalidated all the same.
+   * - A `TypeError` of fetch for an invalid header value shows `<redacted>` in place of the value.
    */
   readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>
   /** Throws the current access token away; the next call gets a new one. */

@@ -206,3 +206,58 @@ export interface TokenRequestFailed extends Error {
   /** Whether a later attempt may succeed: transport failures, timeouts, 408, 429 and 5xx. */
   readonly isTransient: boolean
 }
+
+/**
+ * `fetch` refused a URL before sending anything: it is not under `baseUrl`, the only place the token goes.
+ * `error.reason` says which rule it breaks (`"OtherOrigin"`, `"NetworkPath"` for a leading `//`, `"Backslash"`,
+ * `"ControlCharacter"`, `"DotSegment"`, `"EncodedSeparator"`, `"OutsideBasePath"`, `"UserInfo"`, `"NotAUrl"`);
+ * the input itself is never repeated.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, UnsafeRequestUrl } from "@cair/auth-adapters"
+ *
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
+ * const memberId = "/evil.example/x" // from user input
+ * try {
+ *   await auth.fetch(`/${memberId}`)
+ * } catch (error) {
+ *   if (error instanceof UnsafeRequestUrl) console.warn(`refused: ${error.reason}`) // refused: NetworkPath
+ * } finally {
+ *   await auth.close()
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const UnsafeRequestUrl: ErrorClass<UnsafeRequestUrl, {
+  readonly baseUrl: string
+  readonly reason: UnsafeRequestUrl["reason"]
+  readonly origin?: string | undefined
+}> = CairAuthError.UnsafeRequestUrl
+
+/**
+ * An instance of {@link UnsafeRequestUrl}.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export interface UnsafeRequestUrl extends Error {
+  readonly _tag: "UnsafeRequestUrl"
+  /** The base URL: the only place the token goes. */
+  readonly baseUrl: string
+  /** Which rule the URL breaks. */
+  readonly reason:
+    | "OtherOrigin"
+    | "OutsideBasePath"
+    | "NetworkPath"
+    | "Backslash"
+    | "ControlCharacter"
+    | "DotSegment"
+    | "EncodedSeparator"
+    | "UserInfo"
+    | "NotAUrl"
+  /** The other origin, for `reason: "OtherOrigin"`. */
+  readonly origin?: string | undefined
+}
