@@ -323,7 +323,7 @@ const unsafeUrlDescriptions: Record<UnsafeRequestUrlReason, string> = {
  * import { CairAuthError, TokenScope } from "@cair/auth"
  * import * as Either from "effect/Either"
  *
- * const scope = TokenScope.make("https://forecaster.cairhealth.com")
+ * const scope = Either.getOrThrow(TokenScope.make("https://forecaster.cairhealth.com"))
  * const refused = scope.resolve("//evil.example/x")
  * if (Either.isLeft(refused) && refused.left instanceof CairAuthError.UnsafeRequestUrl) {
  *   console.log(refused.left.reason) // NetworkPath
