@@ -45,7 +45,10 @@ const seen = (server: FakeCairServer.Handle) =>
 
 /** A user-supplied fetch whose body can be sent again: the bytes are copied on every call. */
 const replayingFetch: typeof globalThis.fetch = (input, init) =>
-  globalThis.fetch(input, { ...init, body: init?.body instanceof Uint8Array ? Buffer.from(init.body) : init?.body })
+  globalThis.fetch(input, {
+    ...init,
+    body: init?.body instanceof Uint8Array ? Buffer.from(init.body) : init?.body ?? null
+  })
 
 describe("auth.fetch: where the token goes", () => {
   it("every path trick and foreign URL rejects with UnsafeRequestUrl before anything is sent", async () => {

@@ -28,7 +28,7 @@ const { Fault } = FakeCairServer
 const eligibility = "/api/eligibility/v1"
 
 /** "Another host": a second fake server on another port, which logs whatever reaches it. */
-class OtherHost extends Context.Tag("test/OtherHost")<OtherHost, FakeCairServer.Service>() {}
+class OtherHost extends Context.Tag("test/OtherHost")<OtherHost, FakeCairServer.FakeCairServer.Service>() {}
 
 /** A user-supplied fetch whose body can be sent again: the bytes are copied on every call. */
 const replayingFetch: typeof globalThis.fetch = (input, init) =>
@@ -72,7 +72,7 @@ const post = (path: string, body: HttpBody.HttpBody = HttpBody.unsafeJson({ memb
 const servers = Effect.all({ api: FakeCairServer.FakeCairServer, other: OtherHost })
 
 /** Method, path and whether `Authorization` was sent, for each request a server got. */
-const seen = (server: FakeCairServer.Service) =>
+const seen = (server: FakeCairServer.FakeCairServer.Service) =>
   Effect.map(server.requests, (log) => log.map((entry) => [entry.method, entry.path, entry.authorization] as const))
 
 const hostOf = (url: string) => new URL(url).host
@@ -139,10 +139,10 @@ describe.each(httpClients)("where the token goes, over %s", (_, http) => {
       const { api, other } = yield* servers
       const endpoint = yield* TokenEndpoint.make({ ...api.credentials, baseUrl: api.url, maxRetries: 0 })
       const { tokens } = yield* endpoint.requestToken
-      const calls = [
+      const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, Error>]> = [
         ["/api/token", endpoint.requestToken],
         ["/api/refresh", endpoint.refresh(tokens.refreshToken)]
-      ] as const
+      ]
       for (const [path, call] of calls) {
         for (const status of [301, 302, 303, 307, 308]) {
           yield* api.inject(Fault.Redirect({ status, location: `${other.url}${path}` }), { path })
