@@ -1,143 +1,159 @@
-import { CairAuth, type TokenEvent, TokenScope } from "@cair/auth"
+import * as CairAuth from "@cair/auth/CairAuth"
+import * as TokenEndpoint from "@cair/auth/TokenEndpoint"
+import * as TokenScope from "@cair/auth/TokenScope"
+import * as TokenStore from "@cair/auth/TokenStore"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import { constVoid } from "effect/Function"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Api from "../CairAuthClient.js"
 import { ClientClosed } from "../CairAuthClient.js"
 import * as Fetch from "./fetch.js"
 
-/**
- * What the Promise side keeps of the core's cache: the token of one generation, unwrapped once,
- * with its deadlines. Read without entering the Effect runtime.
+/*
+ * A thin shell over the core (`@cair/auth`'s `CairAuth`), which alone decides about tokens: usable, refresh due,
+ * wait, fail. What the shell keeps is the core's last answer, unwrapped once so that a cache hit does not enter the
+ * Effect runtime, and checked on every read with one wall-clock read (`Date.now()`):
+ *
+ * - before the answer's `refreshAt`: the cached token, at once;
+ * - from `refreshAt` to `usableUntil`: the cached token, at once, and the core is asked in the background (it starts
+ *   the refresh, or says it is under way or resting; its answer replaces the snapshot);
+ * - past `usableUntil` (a forward jump too: a suspended machine, a paused process), or a reading earlier than the last
+ *   one (the wall clock stepped back): the call waits for the core, which decides on both of its clocks and answers
+ *   with deadlines on the wall clock as it reads now.
+ *
+ * No timer and no event flag: nothing can disagree with the core.
  */
+
+/** The core's last answer, as the Promise side reads it. */
 interface Snapshot {
   readonly value: string
   /** Resolved with `value`: handing out the same settled promise is cheaper than making one per call. */
   readonly promise: Promise<string>
-  readonly generation: number
   readonly refreshAt: number
   readonly usableUntil: number
+  /** The latest wall-clock reading that trusted this snapshot: a reading earlier than it shows a step back. */
+  seen: number
 }
 
-/** Node fires a longer timeout at once; a token living longer is re-checked after this. */
-const maxTimerDelayMs = 2 ** 31 - 1
+/**
+ * Every client runs on this one runtime, so that a client costs its own state only (the per-client part is a scope,
+ * the core's service and the snapshot): integrators hold one client per organization, thousands in one process.
+ */
+const runtime = Runtime.defaultRuntime
+
+let sharedHttpClient: HttpClient.HttpClient | undefined
+/** The platform's `fetch` client, built once per process on first use; each client provides its own `fetch` to it. */
+const fetchHttpClient = (): HttpClient.HttpClient =>
+  sharedHttpClient ??= Runtime.runSync(runtime)(Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer))
+
+/** The adapter's own options, checked with the core's in one pass: type errors are `InvalidOptions` too. */
+const isFunction = (description: string) =>
+  Schema.declare((u: unknown): u is (...args: ReadonlyArray<never>) => unknown => typeof u === "function", {
+    description
+  })
+const adapterOptions = {
+  logLevel: Schema.Literal("Debug", "Info", "Warning", "Error", "None"),
+  fetch: isFunction("a fetch function"),
+  onEvent: isFunction("a function")
+}
 
 const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException("This operation was aborted", "AbortError")
 
 /** @internal */
 export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => {
-  const validated = CairAuth.validateOptions(options)
+  const validated = CairAuth.validateOptions(options, adapterOptions)
   if (Either.isLeft(validated)) throw validated.left
   const fetchImpl = options.fetch ?? globalThis.fetch
+  const logLevel = LogLevel.fromLiteral(options.logLevel ?? "Warning")
+  const onEvent = options.onEvent
 
-  const runtime = ManagedRuntime.make(
-    CairAuth.layer(options).pipe(
-      Layer.provide(FetchHttpClient.layer),
-      Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchImpl)),
-      Layer.merge(Logger.minimumLogLevel(LogLevel.fromLiteral(options.logLevel ?? "Warning")))
+  const scope = Runtime.runSync(runtime)(Scope.make())
+  const httpClient = HttpClient.transformResponse(
+    fetchHttpClient(),
+    Effect.provideService(FetchHttpClient.Fetch, fetchImpl)
+  )
+  const auth = Runtime.runSync(runtime)(
+    CairAuth.make(options).pipe(
+      Effect.provideServiceEffect(TokenEndpoint.TokenEndpoint, TokenEndpoint.make(options)),
+      Effect.provideServiceEffect(TokenStore.TokenStore, TokenStore.makeMemory),
+      Effect.provideService(HttpClient.HttpClient, httpClient),
+      Effect.tap((auth) =>
+        onEvent === undefined ? Effect.void : Effect.forkIn(
+          Stream.runForEach(auth.events, (event) =>
+            Effect.sync(() => {
+              try {
+                onEvent(event)
+              } catch {
+                // An observer's exception must not break token handling.
+              }
+            })),
+          scope
+        )
+      ),
+      Scope.extend(scope),
+      Logger.withMinimumLogLevel(logLevel)
     )
   )
 
-  let snapshot: Snapshot | undefined
-  /**
-   * The snapshot while it is before its refresh time: a cache hit reads nothing else, not even the
-   * clock (`Date.now()` costs as much as the rest of the call). An unref'd timer clears it at
-   * `refreshAt`; a timer firing late is covered by the refresh window (60 s by default) that still
-   * separates `refreshAt` from `usableUntil`.
-   */
-  let hot: Snapshot | undefined
-  let hotTimer: ReturnType<typeof setTimeout> | undefined
-  /** Within the refresh window, no need to ask the core again before this: a refresh is under way or resting. */
-  let quietUntil = 0
   let closed = false
-  /** The newest generation known to be invalidated. */
-  let retired = 0
-  /** One runtime call shared by every caller waiting for a token: 10 000 cold callers cost one fiber, not 10 000. */
+  let snapshot: Snapshot | undefined
+  /** The calls into the core still running: `close()` interrupts them. */
+  const running = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  /** One call into the core shared by every caller waiting for a token: 10 000 cold callers cost one fiber. */
   let pending: Promise<string> | undefined
-
-  const onEvent = (event: TokenEvent.TokenEvent) => {
-    if (event._tag === "Failed") quietUntil = event.retryAt.getTime()
-    else if (event._tag === "Invalidated") retire(event.generation)
-    else forget()
-    if (options.onEvent !== undefined) {
-      try {
-        options.onEvent(event)
-      } catch {
-        // An observer's exception must not break token handling.
-      }
-    }
-  }
-  runtime.runFork(
-    Effect.flatMap(
-      CairAuth.CairAuth,
-      (auth) => Stream.runForEach(auth.events, (event) => Effect.sync(() => onEvent(event)))
-    )
-  )
+  /**
+   * Counts invalidations: an answer of the core that was under way when the token was invalidated must not bring it
+   * back into the snapshot, and callers arriving after it do not join that answer.
+   */
+  let epoch = 0
 
   /** Runs an effect of the core and settles like a plain Promise API: the typed error itself, not a wrapper. */
-  const run = <A>(effect: Effect.Effect<A, unknown, CairAuth.CairAuth>): Promise<A> => {
+  const run = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => {
     if (closed) return Promise.reject(new ClientClosed())
-    return runtime.runPromiseExit(effect).then((exit) => {
-      if (Exit.isSuccess(exit)) return exit.value
-      if (closed || Cause.isInterruptedOnly(exit.cause)) throw new ClientClosed()
-      throw Option.getOrElse(Cause.failureOption(exit.cause), () => Cause.squash(exit.cause))
+    return new Promise((resolve, reject) => {
+      const fiber = Runtime.runFork(runtime)(Logger.withMinimumLogLevel(effect, logLevel))
+      running.add(fiber)
+      fiber.addObserver((exit) => {
+        running.delete(fiber)
+        if (Exit.isSuccess(exit)) return resolve(exit.value)
+        if (closed || Cause.isInterruptedOnly(exit.cause)) return reject(new ClientClosed())
+        reject(Option.getOrElse(Cause.failureOption(exit.cause), () => Cause.squash(exit.cause)))
+      })
     })
   }
 
-  const forget = () => {
-    snapshot = hot = undefined
-    clearTimeout(hotTimer)
-  }
-
-  /**
-   * No token of this generation or older is cached again: an answer of the core that was under way when
-   * it was invalidated must not bring it back. Callers arriving from now on do not join that answer either.
-   */
-  const retire = (generation: number) => {
-    retired = Math.max(retired, generation)
-    pending = undefined
-    if (snapshot !== undefined && snapshot.generation <= retired) forget()
-  }
-
-  const remember = (token: CairAuth.AccessToken): string => {
-    if (token.generation <= retired) return Redacted.value(token.token)
-    if (snapshot?.generation !== token.generation) {
-      forget()
-      const value = Redacted.value(token.token)
+  const remember = (answeredIn: number) => (token: CairAuth.AccessToken): string => {
+    const value = Redacted.value(token.token)
+    if (answeredIn === epoch && !closed) {
       snapshot = {
         value,
-        promise: Promise.resolve(value),
-        generation: token.generation,
+        promise: snapshot?.value === value ? snapshot.promise : Promise.resolve(value),
         refreshAt: token.refreshAt,
-        usableUntil: token.usableUntil
-      }
-      const untilRefresh = token.refreshAt - Date.now()
-      if (untilRefresh > 0) {
-        hot = snapshot
-        hotTimer = setTimeout(() => (hot = undefined), Math.min(untilRefresh, maxTimerDelayMs))
-        hotTimer.unref?.()
+        usableUntil: token.usableUntil,
+        seen: Date.now()
       }
     }
-    // Asked within the refresh window: the core has started a background refresh (or is resting),
-    // and its next event tells when to ask again.
-    quietUntil = Date.now() >= token.refreshAt ? Infinity : 0
-    return snapshot.value
+    return value
   }
 
-  const shared = (): Promise<string> => {
+  /** Asks the core (sharing the call under way) and keeps its answer. */
+  const ask = (): Promise<string> => {
     if (pending === undefined) {
-      const next = run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.get)).then(remember)
+      const next = run(auth.get).then(remember(epoch))
       const settled = () => {
         if (pending === next) pending = undefined
       }
@@ -145,13 +161,6 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
       pending = next
     }
     return pending
-  }
-
-  /** Within the refresh window: has the core start a background refresh; the caller is not made to wait. */
-  const refreshSoon = () => {
-    quietUntil = Infinity
-    // A failure here reaches the core's log and `onEvent`; the valid token keeps being served.
-    shared().catch(constVoid)
   }
 
   /** The caller's view of a shared promise: rejects at once on abort, leaving the promise to the others. */
@@ -167,27 +176,36 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const getAccessToken = (callOptions?: Api.CallOptions): Promise<string> => {
     const signal = callOptions?.signal
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (hot !== undefined) return hot.promise
     const current = snapshot
     if (current !== undefined) {
       const now = Date.now()
-      if (now < current.usableUntil) {
-        if (now >= current.refreshAt && now >= quietUntil) refreshSoon()
+      if (now >= current.seen && now < current.usableUntil) {
+        current.seen = now
+        // In the refresh window: the core starts the refresh (or knows one is under way); this caller does not wait.
+        // A failure reaches the core's log and `onEvent`; the valid token keeps being served.
+        if (now >= current.refreshAt && pending === undefined) ask().catch(constVoid)
         return current.promise
       }
     }
-    return abortable(shared(), signal)
+    return abortable(ask(), signal)
+  }
+
+  /** Drops the snapshot and the answer under way: the next caller asks the core, which knows what is invalidated. */
+  const forget = () => {
+    epoch++
+    snapshot = undefined
+    pending = undefined
   }
 
   const invalidateToken = (value: string) => {
-    if (snapshot?.value === value) retire(snapshot.generation)
-    return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidateToken(Redacted.make(value))))
+    forget()
+    return run(auth.invalidateToken(Redacted.make(value)))
   }
 
   const authFetch = Fetch.make({
     fetch: fetchImpl,
     // The base URL the core resolved: the same one its token endpoints use.
-    scope: () => run(Effect.flatMap(CairAuth.CairAuth, (auth) => Effect.orDie(TokenScope.make(auth.baseUrl)))),
+    scope: () => run(Effect.orDie(TokenScope.make(auth.baseUrl))),
     tokens: { get: (signal) => getAccessToken({ signal }), invalidate: invalidateToken }
   })
 
@@ -195,7 +213,9 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     if (closed) return
     closed = true
     forget()
-    await runtime.dispose()
+    await Runtime.runPromise(runtime)(
+      Effect.zipRight(Fiber.interruptAll([...running]), Scope.close(scope, Exit.void))
+    )
   }
 
   const client: Api.CairAuthClient = {
@@ -203,9 +223,8 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     getAuthorizationHeader: (callOptions) => getAccessToken(callOptions).then((token) => `Bearer ${token}`),
     fetch: authFetch,
     invalidate: () => {
-      if (snapshot === undefined) pending = undefined
-      else retire(snapshot.generation)
-      return run(Effect.flatMap(CairAuth.CairAuth, (auth) => auth.invalidate))
+      forget()
+      return run(auth.invalidate)
     },
     close,
     [Symbol.asyncDispose]: close
