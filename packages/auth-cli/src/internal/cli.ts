@@ -1,0 +1,67 @@
+import type * as CliApp from "@effect/cli/CliApp"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import { checkCommand } from "./checkCommand.js"
+import { UsageError } from "./errors.js"
+import { ExitCode } from "./exitCode.js"
+import { reporting } from "./report.js"
+import type { CliEnvironment } from "./settings.js"
+import { tokenCommand } from "./tokenCommand.js"
+
+const root = Command.make(
+  "cair-auth",
+  {},
+  () => reporting(new UsageError({ description: "give a command: token or check" }))
+).pipe(
+  Command.withDescription("Bearer tokens and health checks for the Cair Health API."),
+  Command.withSubcommands([tokenCommand, checkCommand])
+)
+
+const footer = HelpDoc.blocks([
+  HelpDoc.h1("ENVIRONMENT"),
+  HelpDoc.descriptionList([
+    [HelpDoc.getSpan(HelpDoc.p("CAIR_CLIENT_ID")), HelpDoc.p("The client id (or --client-id).")],
+    [
+      HelpDoc.getSpan(HelpDoc.p("CAIR_CLIENT_SECRET")),
+      HelpDoc.p("The client secret (or --client-secret-file, or typed at the prompt in a terminal).")
+    ],
+    [
+      HelpDoc.getSpan(HelpDoc.p("CAIR_BASE_URL")),
+      HelpDoc.p("The API's origin (or --base-url); default https://forecaster.cairhealth.com.")
+    ]
+  ]),
+  HelpDoc.h1("EXIT CODES"),
+  HelpDoc.descriptionList([
+    [HelpDoc.getSpan(HelpDoc.p(String(ExitCode.ok))), HelpDoc.p("ok")],
+    [HelpDoc.getSpan(HelpDoc.p(String(ExitCode.unexpected))), HelpDoc.p("unexpected failure (a bug)")],
+    [HelpDoc.getSpan(HelpDoc.p(String(ExitCode.usage))), HelpDoc.p("wrong command line")],
+    [HelpDoc.getSpan(HelpDoc.p(String(ExitCode.configuration))), HelpDoc.p("configuration missing or invalid")],
+    [HelpDoc.getSpan(HelpDoc.p(String(ExitCode.invalidCredentials))), HelpDoc.p("credentials rejected")],
+    [
+      HelpDoc.getSpan(HelpDoc.p(String(ExitCode.unavailable))),
+      HelpDoc.p("token endpoint unreachable, timed out or failing")
+    ]
+  ])
+])
+
+/**
+ * Runs `cair-auth` on a command line (`process.argv`: the runtime and the script first) and gives the exit code.
+ * Logs go to stderr, from level Warning unless `--log-level` says otherwise: stdout is for the command's output.
+ */
+export const run = (
+  argv: ReadonlyArray<string>,
+  version: string
+): Effect.Effect<ExitCode, never, CliApp.CliApp.Environment | CliEnvironment> =>
+  Command.run(root, { name: "cair-auth", version, footer })(argv).pipe(
+    Effect.as(ExitCode.ok),
+    Effect.catchAll((error): Effect.Effect<ExitCode> =>
+      // @effect/cli printed its validation errors (an unknown flag, a missing value) already.
+      Effect.succeed(ValidationError.isValidationError(error) ? ExitCode.usage : error.exitCode as ExitCode)
+    ),
+    Logger.withMinimumLogLevel(LogLevel.Warning),
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
+  )

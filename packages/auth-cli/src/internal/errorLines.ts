@@ -1,0 +1,126 @@
+import type { CairAuthError } from "@cair/auth/CairAuthError"
+import type * as ConfigError from "effect/ConfigError"
+import type { CliError } from "./errors.js"
+
+/**
+ * What the CLI knows about each setting of `CairAuth.config`: what it is, and how to give it. The key is the
+ * name of the variable `CairAuth.config` reads.
+ */
+export interface Setting {
+  readonly flag: string | undefined
+  readonly what: string
+  readonly how: string
+}
+
+/** The settings of `CairAuth.config`, by variable. */
+export const settings: Readonly<Record<string, Setting>> = {
+  CAIR_CLIENT_ID: {
+    flag: "--client-id",
+    what: "the client id from the Cair admin panel",
+    how: "export CAIR_CLIENT_ID, or pass --client-id ID"
+  },
+  CAIR_CLIENT_SECRET: {
+    flag: undefined,
+    what: "the client secret from the Cair admin panel",
+    how: "export CAIR_CLIENT_SECRET, pass --client-secret-file FILE, or run cair-auth in a terminal to type it"
+  },
+  CAIR_BASE_URL: {
+    flag: "--base-url",
+    what: "the Cair API's origin, https://forecaster.cairhealth.com when unset",
+    how: "fix CAIR_BASE_URL or unset it, or pass --base-url URL"
+  }
+}
+
+/** Where a variable's value came from: the environment, or the flag that overrides it. */
+export type Source = "environment" | "flag"
+
+/** One leaf of a `ConfigError`. */
+export interface Problem {
+  readonly kind: "missing" | "invalid" | "other"
+  readonly path: ReadonlyArray<string>
+  readonly message: string
+}
+
+/** The leaves of a `ConfigError`, left to right. */
+export const problems = (error: ConfigError.ConfigError): Array<Problem> => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return [...problems(error.left), ...problems(error.right)]
+    case "MissingData":
+      return [{ kind: "missing", path: error.path, message: error.message }]
+    case "InvalidData":
+      return [{ kind: "invalid", path: error.path, message: error.message }]
+    case "SourceUnavailable":
+    case "Unsupported":
+      return [{ kind: "other", path: error.path, message: error.message }]
+  }
+}
+
+/**
+ * A `ConfigError` of `CairAuth.config` as one line per problem: the variable (or the flag that gave the value),
+ * what is wrong and how to fix it. `Or` branches that say the same thing are said once.
+ *
+ * - `sourceOf(name)` tells where the value of a variable came from, to name the flag when it was one;
+ * - `isEmpty(name)` tells a variable set to the empty string from one that is not set.
+ */
+export const configErrorLines = (
+  error: ConfigError.ConfigError,
+  sourceOf: (name: string) => Source,
+  isEmpty: (name: string) => boolean
+): ReadonlyArray<string> => {
+  const lines = problems(error).map((problem) => {
+    const name = problem.path.join("_")
+    const setting = settings[name]
+    const fromFlag = sourceOf(name) === "flag" && setting?.flag !== undefined
+    const label = fromFlag ? setting!.flag! : name
+    const what = setting === undefined ? "" : ` (${fromFlag ? setting.what : `${setting.what}; ${setting.how}`})`
+    switch (problem.kind) {
+      case "missing":
+        return `${label} ${isEmpty(name) ? "is empty" : "is not set"}${what}`
+      case "invalid":
+        // A secret's message is "<redacted>" (Config.redacted): nothing to add.
+        return `${label} is invalid${problem.message === "<redacted>" ? "" : `: ${problem.message}`}${what}`
+      case "other":
+        return `${label} cannot be read: ${problem.message}`
+    }
+  })
+  return [...new Set(lines)]
+}
+
+const baseUrlHint = "is CAIR_BASE_URL (or --base-url) the Cair API's origin?"
+
+/** A `CairAuthError` as one line: the typed error's message and a hint. Never holds a secret. */
+export const cairAuthErrorLine = (error: CairAuthError): string => {
+  switch (error._tag) {
+    case "InvalidCredentials":
+      // The message already says what to check.
+      return error.message
+    case "MalformedTokenResponse":
+      return `${error.message} (${baseUrlHint})`
+    case "TokenRequestFailed": {
+      switch (error.reason) {
+        case "Transport":
+          return `${error.message} (is the server up, and CAIR_BASE_URL (or --base-url) the Cair API's origin?)`
+        case "Timeout":
+          return `${error.message} (the server did not answer in time; --timeout SECONDS waits longer)`
+        case "Status":
+          return error.status !== undefined && error.status < 500 && error.status !== 408 && error.status !== 429
+            ? `${error.message} (${baseUrlHint})`
+            : `${error.message} (the Cair service is failing: try again later)`
+      }
+    }
+  }
+}
+
+/** Every line a failure prints on stderr, without the `cair-auth:` prefix. */
+export const errorLines = (error: CliError): ReadonlyArray<string> => {
+  switch (error._tag) {
+    case "ConfigurationError":
+      return error.lines
+    case "UsageError":
+      return [`${error.description} (see cair-auth --help)`]
+    default:
+      return [cairAuthErrorLine(error)]
+  }
+}

@@ -1,0 +1,205 @@
+import * as CairAuth from "@cair/auth/CairAuth"
+import * as Options from "@effect/cli/Options"
+import * as Prompt from "@effect/cli/Prompt"
+import * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import * as Terminal from "@effect/platform/Terminal"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { configErrorLines, problems, type Source } from "./errorLines.js"
+import { ConfigurationError } from "./errors.js"
+
+/** The flags that override `CairAuth.config`, shared by every command that talks to the token endpoint. */
+export interface ConnectionFlags {
+  readonly clientId: Option.Option<string>
+  readonly baseUrl: Option.Option<string>
+  readonly clientSecretFile: Option.Option<string>
+  readonly timeoutSeconds: number
+}
+
+/** The longest `--timeout`: a request that has not answered in ten minutes will not. */
+const maxTimeoutSeconds = 600
+
+/**
+ * The connection flags. The secret has no flag of its own on purpose: a flag's value lands in the shell's
+ * history and in `ps`. It comes from `CAIR_CLIENT_SECRET`, a file, or a prompt.
+ */
+export const connectionFlags: Options.Options<ConnectionFlags> = Options.all({
+  clientId: Options.text("client-id").pipe(
+    Options.withDescription("The client id, instead of CAIR_CLIENT_ID."),
+    Options.optional
+  ),
+  baseUrl: Options.text("base-url").pipe(
+    Options.withDescription(
+      "The Cair API's origin, instead of CAIR_BASE_URL (default https://forecaster.cairhealth.com)."
+    ),
+    Options.optional
+  ),
+  clientSecretFile: Options.file("client-secret-file").pipe(
+    Options.withDescription(
+      "Read the client secret from this file (surrounding whitespace is dropped), instead of CAIR_CLIENT_SECRET. " +
+        "/dev/stdin reads it from a pipe. Without either, cair-auth asks for it when run in a terminal."
+    ),
+    Options.optional
+  ),
+  timeoutSeconds: Options.float("timeout").pipe(
+    Options.withSchema(Schema.Number.pipe(Schema.positive(), Schema.lessThanOrEqualTo(maxTimeoutSeconds))),
+    Options.withDescription(`How long one token request may take, in seconds (at most ${maxTimeoutSeconds}).`),
+    Options.withDefault(10)
+  )
+})
+
+/** Where the client secret came from: said by `check`, never the secret itself. */
+export type SecretSource = "CAIR_CLIENT_SECRET" | "--client-secret-file" | "prompt"
+
+/** The options of `@cair/auth`, resolved from the environment and the flags. */
+export interface Settings {
+  readonly options: CairAuth.Options & { readonly clientSecret: Redacted.Redacted<string> }
+  readonly clientId: string
+  readonly baseUrl: string
+  readonly secretSource: SecretSource
+}
+
+/** What the settings are read from: the process's environment, and whether a person is there to type a secret. */
+export interface Environment {
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly interactive: boolean
+}
+
+/** The environment of the running process. */
+export class CliEnvironment extends Context.Tag("@cair/auth-cli/CliEnvironment")<CliEnvironment, Environment>() {}
+
+/** The process's own environment: a person is there when both stdin (to type) and stderr (to ask) are terminals. */
+export const layerProcess: Layer.Layer<CliEnvironment> = Layer.sync(CliEnvironment, () => ({
+  env: process.env,
+  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true
+}))
+
+const fileProblem = (reason: string): string => {
+  switch (reason) {
+    case "NotFound":
+      return "no such file"
+    case "PermissionDenied":
+      return "permission denied"
+    default:
+      return reason
+  }
+}
+
+const readSecretFile = (path: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
+    Effect.mapError((error) =>
+      new ConfigurationError({
+        lines: [
+          `--client-secret-file ${path} cannot be read: ${
+            error._tag === "SystemError" ? fileProblem(error.reason) : error.description ?? error.message
+          }`
+        ]
+      })
+    ),
+    Effect.map((text) => text.trim()),
+    Effect.filterOrFail(
+      (secret) => secret !== "",
+      () =>
+        new ConfigurationError({ lines: [`--client-secret-file ${path} is empty (it should hold the client secret)`] })
+    ),
+    Effect.map(Redacted.make)
+  )
+
+/** A terminal that draws prompts on stderr: stdout carries the token, often into `$(…)` or a pipe. */
+const stderrTerminal = Layer.effect(
+  Terminal.Terminal,
+  Effect.map(Terminal.Terminal, (terminal) =>
+    Terminal.Terminal.of({
+      ...terminal,
+      columns: Effect.sync(() => process.stderr.columns ?? 0),
+      rows: Effect.sync(() => process.stderr.rows ?? 0),
+      isTTY: Effect.sync(() => process.stderr.isTTY === true),
+      display: (text) => Effect.sync(() => void process.stderr.write(text))
+    }))
+)
+
+const promptSecret = (clientId: string) =>
+  Prompt.run(
+    Prompt.hidden({
+      message: `Client secret of ${clientId}`,
+      validate: (secret) => secret.trim() === "" ? Effect.fail("The secret is empty") : Effect.succeed(secret.trim())
+    })
+  ).pipe(
+    Effect.provide(stderrTerminal),
+    Effect.catchTag("QuitException", () =>
+      new ConfigurationError({ lines: ["CAIR_CLIENT_SECRET is not set, and no secret was typed"] }))
+  )
+
+/**
+ * Reads `CairAuth.config` from the environment with the flags laid over it (a flag wins over its variable, also
+ * when it is empty), the secret from `--client-secret-file` when given, and asks for the secret in a terminal when
+ * it is the only thing missing.
+ */
+export const resolve = (
+  flags: ConnectionFlags,
+  environment: Environment
+): Effect.Effect<Settings, ConfigurationError, FileSystem.FileSystem | Path.Path | Terminal.Terminal> =>
+  Effect.gen(function*() {
+    const overrides = new Map<string, string>()
+    if (Option.isSome(flags.clientId)) overrides.set("CAIR_CLIENT_ID", flags.clientId.value)
+    if (Option.isSome(flags.baseUrl)) overrides.set("CAIR_BASE_URL", flags.baseUrl.value)
+    let secretSource: SecretSource = "CAIR_CLIENT_SECRET"
+    let secret: Option.Option<Redacted.Redacted<string>> = Option.none()
+    if (Option.isSome(flags.clientSecretFile)) {
+      secret = Option.some(yield* readSecretFile(flags.clientSecretFile.value))
+      secretSource = "--client-secret-file"
+    }
+
+    const values = (extra: Option.Option<Redacted.Redacted<string>>) => {
+      const map = new Map<string, string>()
+      for (const [name, value] of Object.entries(environment.env)) if (value !== undefined) map.set(name, value)
+      for (const [name, value] of overrides) map.set(name, value)
+      if (Option.isSome(extra)) map.set("CAIR_CLIENT_SECRET", Redacted.value(extra.value))
+      return map
+    }
+    const read = (extra: Option.Option<Redacted.Redacted<string>>) => {
+      const map = values(extra)
+      return Effect.withConfigProvider(CairAuth.config, ConfigProvider.fromMap(map, { pathDelim: "_", seqDelim: "," }))
+        .pipe(Effect.mapError((error) => ({ error, map })))
+    }
+
+    let config = yield* Effect.either(read(secret))
+    if (
+      Either.isLeft(config) && Option.isNone(secret) && environment.interactive &&
+      problems(config.left.error).every((problem) =>
+        problem.kind === "missing" && problem.path.join("_") === "CAIR_CLIENT_SECRET"
+      )
+    ) {
+      const clientId = config.left.map.get("CAIR_CLIENT_ID") ?? ""
+      secret = Option.some(yield* promptSecret(clientId))
+      secretSource = "prompt"
+      config = yield* Effect.either(read(secret))
+    }
+    if (Either.isLeft(config)) {
+      const { error, map } = config.left
+      const sourceOf = (name: string): Source => overrides.has(name) ? "flag" : "environment"
+      const lines = configErrorLines(error, sourceOf, (name) => map.get(name) === "")
+      return yield* new ConfigurationError({ lines: [lines[0] ?? error.message, ...lines.slice(1)] })
+    }
+
+    const options = { ...config.right, requestTimeoutMs: flags.timeoutSeconds * 1_000 }
+    const checked = CairAuth.validateOptions(options)
+    if (Either.isLeft(checked)) return yield* new ConfigurationError({ lines: [checked.left.message] })
+    const clientSecret = options.clientSecret
+    return {
+      options: {
+        ...options,
+        clientSecret: Redacted.isRedacted(clientSecret) ? clientSecret : Redacted.make(clientSecret)
+      },
+      clientId: options.clientId,
+      baseUrl: String(options.baseUrl),
+      secretSource
+    }
+  })

@@ -1,0 +1,345 @@
+/**
+ * The built `cair-auth` as a user runs it: a child process against the fake Cair server on 127.0.0.1, with the
+ * configuration in its environment. Every run must exit by itself (nothing kills it; a hang fails by time-out) and
+ * nothing it prints may show the client secret, nor a token where the command is not asked for one.
+ */
+import { FakeCairServer } from "@cair/auth-testing"
+import { spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { leaks } from "../../auth/test/utils/secrets.js"
+import { binPath, type CliResult, killLeftovers, runCli } from "./utils/runCli.js"
+
+const credentials = { clientId: "clinic-cli", clientSecret: "S3CRET-cli-4f0c9a" }
+const timeout = 60_000
+const accessTokenPattern = /^fake-at-\d+-[0-9a-f]{12}$/
+
+let server: FakeCairServer.Handle
+let dir: string
+
+beforeAll(async () => {
+  server = await FakeCairServer.start({ credentials })
+  dir = mkdtempSync(join(tmpdir(), "cair-auth-cli-"))
+}, timeout)
+
+afterAll(async () => {
+  killLeftovers()
+  rmSync(dir, { recursive: true, force: true })
+  await server?.stop()
+}, timeout)
+
+afterEach(() => server.clearFaults())
+
+const env = (overrides: Record<string, string | undefined> = {}): Record<string, string> => {
+  const all: Record<string, string | undefined> = {
+    CAIR_CLIENT_ID: credentials.clientId,
+    CAIR_CLIENT_SECRET: credentials.clientSecret,
+    CAIR_BASE_URL: server.url,
+    ...overrides
+  }
+  return Object.fromEntries(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
+/** The streams of a run that show the client secret, or a token where `allowed` does not expect one. */
+const secretsIn = (result: CliResult, allowed: { readonly stdout?: RegExp } = {}): ReadonlyArray<string> =>
+  leaks(
+    [
+      ["stdout", allowed.stdout === undefined ? result.stdout : result.stdout.replace(allowed.stdout, "<expected>")],
+      ["stderr", result.stderr]
+    ],
+    [credentials.clientSecret]
+  )
+
+/** A port on 127.0.0.1 that nothing listens on. */
+const deadPort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once("error", reject)
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+const eligibility = (token: string) =>
+  fetch(`${server.url}/api/eligibility/v1`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ memberId: "m-1" })
+  })
+
+describe("cair-auth token", () => {
+  it("prints exactly the access token and a newline, and the token works", async () => {
+    const result = await runCli(["token"], env())
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe("")
+    expect(result.stdout.endsWith("\n")).toBe(true)
+    const token = result.stdout.slice(0, -1)
+    expect(token).toMatch(accessTokenPattern)
+    expect((await eligibility(token)).status).toBe(200)
+    expect(secretsIn(result, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
+  }, timeout)
+
+  it("--header prints the Authorization header line", async () => {
+    const result = await runCli(["token", "--header"], env())
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe("")
+    expect(result.stdout).toMatch(/^Authorization: Bearer fake-at-\d+-[0-9a-f]{12}\n$/)
+    expect(secretsIn(result, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
+  }, timeout)
+
+  it("--json prints the token and the token set's public fields, never the refresh token", async () => {
+    const result = await runCli(["token", "--json"], env())
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe("")
+    const output = JSON.parse(result.stdout)
+    expect(Object.keys(output).sort()).toEqual(["accessToken", "expiresAt", "refreshTokenExpiresAt"])
+    expect(output.accessToken).toMatch(accessTokenPattern)
+    expect(new Date(output.expiresAt).toISOString()).toBe(output.expiresAt)
+    expect(new Date(output.refreshTokenExpiresAt).toISOString()).toBe(output.refreshTokenExpiresAt)
+    expect(Date.parse(output.refreshTokenExpiresAt)).toBeGreaterThan(Date.parse(output.expiresAt))
+    // No refresh token anywhere: the scan allows the access token only.
+    expect(secretsIn(result, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
+  }, timeout)
+
+  it("--json --include-refresh-token adds the refresh token, and it refreshes", async () => {
+    const result = await runCli(["token", "--json", "--include-refresh-token"], env())
+    expect(result.exitCode).toBe(0)
+    const output = JSON.parse(result.stdout)
+    expect(Object.keys(output).sort()).toEqual(["accessToken", "expiresAt", "refreshToken", "refreshTokenExpiresAt"])
+    expect(output.refreshToken).toMatch(/^fake-rt-\d+-[0-9a-f]{12}$/)
+    const refreshed = await fetch(`${server.url}/api/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: output.refreshToken })
+    })
+    expect(refreshed.status).toBe(200)
+    expect(secretsIn(result, { stdout: /fake-(?:at|rt)-\d+-[0-9a-f]{12}/g })).toEqual([])
+  }, timeout)
+
+  it("reads the secret from --client-secret-file, over CAIR_CLIENT_SECRET", async () => {
+    const file = join(dir, "secret")
+    writeFileSync(file, `${credentials.clientSecret}\n`, { mode: 0o600 })
+    const result = await runCli(["token", "--client-secret-file", file], env({ CAIR_CLIENT_SECRET: "S3CRET-wrong" }))
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+  }, timeout)
+
+  it("flags override the environment", async () => {
+    const result = await runCli(
+      ["token", "--client-id", credentials.clientId, "--base-url", server.url],
+      env({ CAIR_CLIENT_ID: "someone-else", CAIR_BASE_URL: "https://example.invalid" })
+    )
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+  }, timeout)
+
+  it("retries a failing server like the library does, and prints only the token", async () => {
+    server.inject(FakeCairServer.Fault.Status({ status: 503 }), { path: "/api/token", times: 2 })
+    const result = await runCli(["token"], env())
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe("")
+    expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+  }, timeout)
+
+  it("gives up on a server that never answers after --timeout, with exit code 5", async () => {
+    server.inject(FakeCairServer.Fault.Hang(), { path: "/api/token", times: 10 })
+    const result = await runCli(["token", "--timeout", "0.5"], env())
+    expect(result.exitCode).toBe(5)
+    expect(result.stdout).toBe("")
+    expect(result.stderr).toMatch(/^cair-auth: Token request to .*\/api\/token failed: Timeout.*--timeout/)
+    expect(secretsIn(result)).toEqual([])
+  }, timeout)
+
+  it("refuses flags that do not go together, with exit code 2", async () => {
+    for (const args of [["token", "--header", "--json"], ["token", "--include-refresh-token"]]) {
+      const result = await runCli(args, env())
+      expect(result.exitCode).toBe(2)
+      expect(result.stdout).toBe("")
+      expect(result.stderr.trim().split("\n")).toHaveLength(1)
+    }
+  }, timeout)
+
+  it("has no flag for the secret itself: an unknown flag is a usage error", async () => {
+    const result = await runCli(["token", "--client-secret", credentials.clientSecret], env())
+    expect(result.exitCode).toBe(2)
+    expect(result.stdout).toBe("")
+  }, timeout)
+})
+
+describe("cair-auth check", () => {
+  it("exits 0 for good credentials, with a report that shows no secret and no token", async () => {
+    const result = await runCli(["check"], env())
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe("")
+    const report = result.stdout
+    expect(report).toContain(`base URL        ok    ${server.url}`)
+    expect(report).toContain(`client id       ok    ${credentials.clientId}`)
+    expect(report).toContain("client secret   ok    from CAIR_CLIENT_SECRET")
+    expect(report).toMatch(/token endpoint {2}ok {4}HTTP 200 in \d+ ms/)
+    expect(report).toContain("credentials     ok    accepted")
+    expect(report).toMatch(/access token {4}ok {4}valid for 10 min, until \d{4}-\d\d-\d\dT/)
+    expect(report).toMatch(/clock skew {6}ok {4}[+-]\d+\.\d s/)
+    expect(report).toContain("shared store    --    not configured (CAIR_REDIS_URL is not set)")
+    expect(secretsIn(result)).toEqual([])
+  }, timeout)
+
+  it("exits 4 for wrong credentials, with one line on stderr", async () => {
+    const result = await runCli(["check"], env({ CAIR_CLIENT_SECRET: "S3CRET-wrong-one" }))
+    expect(result.exitCode).toBe(4)
+    expect(result.stdout).toContain("credentials     FAIL  rejected (HTTP 401)")
+    expect(result.stderr).toBe(
+      `cair-auth: The Cair token endpoint rejected the credentials of client "${credentials.clientId}" (HTTP 401). ` +
+        "Check CAIR_CLIENT_ID and CAIR_CLIENT_SECRET against the admin panel.\n"
+    )
+    expect(leaks([["stdout", result.stdout], ["stderr", result.stderr]], ["S3CRET-wrong-one"])).toEqual([])
+    expect(secretsIn(result)).toEqual([])
+  }, timeout)
+
+  it("exits 5 for a dead port", async () => {
+    const port = await deadPort()
+    const result = await runCli(["check"], env({ CAIR_BASE_URL: `http://127.0.0.1:${port}` }))
+    expect(result.exitCode).toBe(5)
+    expect(result.stdout).toMatch(/token endpoint {2}FAIL {2}unreachable after \d+ (?:ms|s): .*ECONNREFUSED/)
+    expect(result.stdout).toContain("credentials     --    not checked")
+    expect(result.stderr).toMatch(
+      /^cair-auth: Token request to http:\/\/127\.0\.0\.1:\d+\/api\/token failed: Transport/
+    )
+    expect(result.stderr.trim().split("\n")).toHaveLength(1)
+    expect(secretsIn(result)).toEqual([])
+  }, timeout)
+
+  it("exits 5 for a failing server, without retrying: it reports what one request saw", async () => {
+    server.resetLog()
+    server.inject(FakeCairServer.Fault.Status({ status: 503 }), { path: "/api/token", times: 5 })
+    const result = await runCli(["check"], env())
+    expect(result.exitCode).toBe(5)
+    expect(result.stdout).toMatch(/token endpoint {2}FAIL {2}HTTP 503 in /)
+    expect(result.stderr).toMatch(/^cair-auth: .*\(HTTP 503\).*try again later\)\n$/)
+    expect(server.count("/api/token")).toBe(1)
+  }, timeout)
+
+  it("exits 3 for a missing secret, with one line naming the variable and a hint", async () => {
+    const result = await runCli(["check"], env({ CAIR_CLIENT_SECRET: undefined }))
+    expect(result.exitCode).toBe(3)
+    expect(result.stdout).toBe("")
+    expect(result.stderr).toBe(
+      "cair-auth: CAIR_CLIENT_SECRET is not set (the client secret from the Cair admin panel; export " +
+        "CAIR_CLIENT_SECRET, pass --client-secret-file FILE, or run cair-auth in a terminal to type it)\n"
+    )
+  }, timeout)
+
+  it("exits 3 for an invalid base URL or an unreadable secret file, naming the flag", async () => {
+    const insecure = await runCli(["check", "--base-url", "http://example.com"], env())
+    expect(insecure.exitCode).toBe(3)
+    expect(insecure.stderr).toMatch(/^cair-auth: --base-url is invalid: must use https:/)
+    const missing = await runCli(["check", "--client-secret-file", join(dir, "nothing-here")], env())
+    expect(missing.exitCode).toBe(3)
+    expect(missing.stderr).toBe(
+      `cair-auth: --client-secret-file ${join(dir, "nothing-here")} cannot be read: no such file\n`
+    )
+  }, timeout)
+
+  it("reports the server's clock skew from its Date header", async () => {
+    const ahead = await FakeCairServer.start({ credentials, clockOffsetMs: 120_000 })
+    try {
+      const result = await runCli(["check"], env({ CAIR_BASE_URL: ahead.url }))
+      expect(result.exitCode).toBe(0)
+      const skew = /clock skew {6}warn {2}\+(\d+\.\d) s, the server is ahead/.exec(result.stdout)
+      expect(skew).not.toBeNull()
+      // The Date header has whole seconds, and the round trip may be slow on a busy machine.
+      expect(Math.abs(Number(skew![1]) - 120)).toBeLessThan(10)
+    } finally {
+      await ahead.stop()
+    }
+  }, timeout)
+})
+
+describe("errors and logs", () => {
+  it("shows no stack trace unless --log-level debug", async () => {
+    const quiet = await runCli(["token"], env({ CAIR_CLIENT_SECRET: undefined }))
+    expect(quiet.exitCode).toBe(3)
+    expect(quiet.stderr).not.toMatch(/^\s+at /m)
+    const debug = await runCli(["--log-level", "debug", "token"], env({ CAIR_CLIENT_SECRET: undefined }))
+    expect(debug.exitCode).toBe(3)
+    expect(debug.stdout).toBe("")
+    expect(debug.stderr).toMatch(/DEBUG/)
+    expect(debug.stderr).toMatch(/^\s+at /m)
+    expect(debug.stderr).toContain("cair-auth: CAIR_CLIENT_SECRET is not set")
+  }, timeout)
+
+  it("keeps stdout for the token at every log level", async () => {
+    const result = await runCli(["--log-level", "all", "token"], env())
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+    expect(secretsIn(result, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
+  }, timeout)
+})
+
+describe("help, version and completions", () => {
+  it("--version prints the package's version", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+    const result = await runCli(["--version"])
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout.trim()).toBe(version)
+  }, timeout)
+
+  it("--help lists the commands, the variables and the exit codes", async () => {
+    const result = await runCli(["--help"])
+    expect(result.exitCode).toBe(0)
+    for (const text of ["token", "check", "CAIR_CLIENT_SECRET", "EXIT CODES", "credentials rejected"]) {
+      expect(result.stdout).toContain(text)
+    }
+  }, timeout)
+
+  it("--completions prints a completion script for each shell", async () => {
+    for (const shell of ["bash", "zsh", "fish"]) {
+      const result = await runCli(["--completions", shell])
+      expect(result.exitCode).toBe(0)
+      expect(result.stdout).toContain("cair-auth")
+      expect(result.stdout).toContain("token")
+    }
+  }, timeout)
+
+  it("without a command, says so with exit code 2", async () => {
+    const result = await runCli([])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toBe("cair-auth: give a command: token or check (see cair-auth --help)\n")
+  }, timeout)
+})
+
+const hasScript = spawnSync("script", ["--version"]).status === 0
+
+describe("the secret prompt", () => {
+  it.skipIf(!hasScript)(
+    "asks for the secret on the terminal (stderr) when it is missing, and keeps stdout for the token",
+    async () => {
+      const out = join(dir, "prompted-token")
+      // `script` gives the command a terminal; its stdout goes to a file, as in `$(cair-auth token)`.
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)} token > ${JSON.stringify(out)}`
+      const child = spawn("script", ["-qec", command, "/dev/null"], {
+        env: { PATH: process.env.PATH ?? "", SHELL: "/bin/sh", ...env({ CAIR_CLIENT_SECRET: undefined }) },
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      let terminal = ""
+      let typed = false
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        terminal += chunk
+        // Types the secret once the prompt is on the screen: typed earlier, the terminal would echo it.
+        if (!typed && terminal.includes(`Client secret of ${credentials.clientId}`)) {
+          typed = true
+          child.stdin.write(`${credentials.clientSecret}\r`)
+        }
+      })
+      const exitCode = await new Promise<number | null>((resolve) => child.on("close", resolve))
+      expect(typed).toBe(true)
+      expect(exitCode).toBe(0)
+      expect(readFileSync(out, "utf8")).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+      expect(leaks([["terminal", terminal]], [credentials.clientSecret])).toEqual([])
+    },
+    timeout
+  )
+})
