@@ -5,7 +5,7 @@
  */
 import { FakeCairServer } from "@cair/auth-testing"
 import { spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -125,6 +125,31 @@ describe("cair-auth token", () => {
     writeFileSync(file, `${credentials.clientSecret}\n`, { mode: 0o600 })
     const result = await runCli(["token", "--client-secret-file", file], env({ CAIR_CLIENT_SECRET: "S3CRET-wrong" }))
     expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+  }, timeout)
+
+  it("reads the secret from a pipe with --client-secret-file /dev/stdin", async () => {
+    const result = await runCli(
+      ["token", "--client-secret-file", "/dev/stdin"],
+      env({ CAIR_CLIENT_SECRET: undefined }),
+      {
+        stdin: `${credentials.clientSecret}\n`
+      }
+    )
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe("")
+    expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+  }, timeout)
+
+  it("warns when other users can read the secret file", async () => {
+    const file = join(dir, "shared-secret")
+    writeFileSync(file, credentials.clientSecret)
+    chmodSync(file, 0o644)
+    const result = await runCli(["token", "--client-secret-file", file], env({ CAIR_CLIENT_SECRET: undefined }))
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe(
+      `cair-auth: warning: other users can read --client-secret-file ${file} (chmod 600 ${file})\n`
+    )
     expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
   }, timeout)
 

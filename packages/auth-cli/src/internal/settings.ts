@@ -1,10 +1,12 @@
 import * as CairAuth from "@cair/auth/CairAuth"
 import * as Options from "@effect/cli/Options"
 import * as Prompt from "@effect/cli/Prompt"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Terminal from "@effect/platform/Terminal"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -12,6 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { configErrorLines, problems, type Source } from "./errorLines.js"
 import { ConfigurationError } from "./errors.js"
 
@@ -32,23 +35,28 @@ const maxTimeoutSeconds = 600
  */
 export const connectionFlags: Options.Options<ConnectionFlags> = Options.all({
   clientId: Options.text("client-id").pipe(
+    Options.withPseudoName("ID"),
     Options.withDescription("The client id, instead of CAIR_CLIENT_ID."),
     Options.optional
   ),
   baseUrl: Options.text("base-url").pipe(
+    Options.withPseudoName("URL"),
     Options.withDescription(
       "The Cair API's origin, instead of CAIR_BASE_URL (default https://forecaster.cairhealth.com)."
     ),
     Options.optional
   ),
-  clientSecretFile: Options.file("client-secret-file").pipe(
+  // Text, not `Options.file`: that accepts regular files only, and /dev/stdin is not one.
+  clientSecretFile: Options.text("client-secret-file").pipe(
+    Options.withPseudoName("FILE"),
     Options.withDescription(
-      "Read the client secret from this file (surrounding whitespace is dropped), instead of CAIR_CLIENT_SECRET. " +
-        "/dev/stdin reads it from a pipe. Without either, cair-auth asks for it when run in a terminal."
+      "Read the client secret from this file (surrounding whitespace is dropped), instead of CAIR_CLIENT_SECRET; " +
+        "- reads it from stdin. Without either, cair-auth asks for it when run in a terminal."
     ),
     Options.optional
   ),
   timeoutSeconds: Options.float("timeout").pipe(
+    Options.withPseudoName("SECONDS"),
     Options.withSchema(Schema.Number.pipe(Schema.positive(), Schema.lessThanOrEqualTo(maxTimeoutSeconds))),
     Options.withDescription(`How long one token request may take, in seconds (at most ${maxTimeoutSeconds}).`),
     Options.withDefault(10)
@@ -70,6 +78,8 @@ export interface Settings {
 export interface Environment {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly interactive: boolean
+  /** What `--client-secret-file -` reads. */
+  readonly stdin: Stream.Stream<Uint8Array>
 }
 
 /** The environment of the running process. */
@@ -78,7 +88,8 @@ export class CliEnvironment extends Context.Tag("@cair/auth-cli/CliEnvironment")
 /** The process's own environment: a person is there when both stdin (to type) and stderr (to ask) are terminals. */
 export const layerProcess: Layer.Layer<CliEnvironment> = Layer.sync(CliEnvironment, () => ({
   env: process.env,
-  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true
+  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+  stdin: NodeStream.stdin
 }))
 
 const fileProblem = (reason: string): string => {
@@ -87,30 +98,69 @@ const fileProblem = (reason: string): string => {
       return "no such file"
     case "PermissionDenied":
       return "permission denied"
+    case "BadResource":
+      return "not a file"
     default:
       return reason
   }
 }
 
-const readSecretFile = (path: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
-    Effect.mapError((error) =>
-      new ConfigurationError({
-        lines: [
-          `--client-secret-file ${path} cannot be read: ${
-            error._tag === "SystemError" ? fileProblem(error.reason) : error.description ?? error.message
-          }`
-        ]
-      })
+/** Says so on stderr when other users may read the secret file, as ssh does for a key. */
+const warnIfShared = (fs: FileSystem.FileSystem, path: string) =>
+  fs.stat(path).pipe(
+    Effect.flatMap((info) =>
+      info.type === "File" && (info.mode & 0o077) !== 0
+        ? Console.error(
+          `cair-auth: warning: other users can read --client-secret-file ${path} (chmod 600 ${path})`
+        )
+        : Effect.void
     ),
-    Effect.map((text) => text.trim()),
-    Effect.filterOrFail(
-      (secret) => secret !== "",
-      () =>
-        new ConfigurationError({ lines: [`--client-secret-file ${path} is empty (it should hold the client secret)`] })
-    ),
-    Effect.map(Redacted.make)
+    Effect.ignore
   )
+
+/** A client secret is a few dozen bytes: past this, the file is not one (and `/dev/zero` does not hang us). */
+const maxSecretBytes = 64 * 1024
+
+/** Reads the first `maxSecretBytes` (and one more, to tell an oversized input) of `bytes` as text. */
+const readBounded = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) =>
+  bytes.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (acc) => acc.size <= maxSecretBytes,
+      (acc, chunk) => {
+        acc.chunks.push(chunk)
+        return { chunks: acc.chunks, size: acc.size + chunk.length }
+      }
+    ),
+    Effect.map((acc) => acc.size > maxSecretBytes ? undefined : Buffer.concat(acc.chunks).toString("utf8"))
+  )
+
+/** `--client-secret-file FILE`, or `-` for stdin: trimmed, not empty, not huge. */
+const readSecretFile = (path: string, stdin: Stream.Stream<Uint8Array>) => {
+  const problem = (text: string) => new ConfigurationError({ lines: [`--client-secret-file ${path} ${text}`] })
+  const text = path === "-" ?
+    readBounded(stdin) :
+    Effect.flatMap(FileSystem.FileSystem, (fs) =>
+      readBounded(fs.stream(path)).pipe(
+        Effect.zipLeft(warnIfShared(fs, path)),
+        Effect.mapError((error) =>
+          problem(
+            `cannot be read: ${
+              error._tag === "SystemError" ? fileProblem(error.reason) : error.description ?? error.message
+            }`
+          )
+        )
+      ))
+  return text.pipe(
+    Effect.flatMap((text) =>
+      text === undefined
+        ? problem(`is longer than ${maxSecretBytes} bytes: it is not a client secret`)
+        : text.trim() === ""
+        ? problem("is empty (it should hold the client secret)")
+        : Effect.succeed(Redacted.make(text.trim()))
+    )
+  )
+}
 
 /** A terminal that draws prompts on stderr: stdout carries the token, often into `$(…)` or a pipe. */
 const stderrTerminal = Layer.effect(
@@ -153,7 +203,7 @@ export const resolve = (
     let secretSource: SecretSource = "CAIR_CLIENT_SECRET"
     let secret: Option.Option<Redacted.Redacted<string>> = Option.none()
     if (Option.isSome(flags.clientSecretFile)) {
-      secret = Option.some(yield* readSecretFile(flags.clientSecretFile.value))
+      secret = Option.some(yield* readSecretFile(flags.clientSecretFile.value, environment.stdin))
       secretSource = "--client-secret-file"
     }
 
