@@ -3,6 +3,8 @@
 // - the manifest: one `exports` entry (and one `typesVersions` entry, for `moduleResolution: node10`) per public
 //   module `src/<Module>.ts`, `sideEffects: false`, Effect as a peer dependency; a self-contained package
 //   (@cair/auth-adapters) has no runtime dependency at all;
+// - a command line (`bin` and no "." export, @cair/auth-cli): ESM only, `exports` has only ./package.json, every
+//   bin is a built file with a `#!/usr/bin/env node` line, and Effect is a plain dependency (a tool brings its own);
 // - the tarball's contents: dist, src, README.md, CHANGELOG.md, LICENSE, no build output without a source in src/
 //   (a stale dist/), and nothing from test/ or scratch files; in a self-contained package, no `import`, `require` or
 //   declaration that names a package other than Node's own and the optional add-ons it loads on demand;
@@ -23,8 +25,49 @@ import { elapsed, pack, publicPackages, tool } from "./packages.mjs"
 const selfContained = new Map([["@cair/auth-adapters", ["@cair/auth-redis"]]])
 const effectPackages = ["effect", "@effect/platform", "@effect/platform-node"]
 
+/** The bins of a package, as `[name, path]`. @param {any} manifest */
+const bins = (manifest) =>
+  typeof manifest.bin === "string"
+    ? [[manifest.name.replace(/^@[^/]+\//, ""), manifest.bin]]
+    : Object.entries(manifest.bin ?? {})
+
+/** The fields every published manifest has. @param {any} manifest */
+const checkCommonFields = (manifest) => {
+  const problems = []
+  if (manifest.sideEffects !== false) problems.push("sideEffects should be false")
+  if (manifest.license !== "MIT") problems.push("license should be MIT")
+  for (const field of ["description", "repository", "engines", "keywords", "files"]) {
+    if (manifest[field] === undefined) problems.push(`${field} is missing`)
+  }
+  return problems
+}
+
+/** @param {ReturnType<typeof publicPackages>[number]} pkg */
+const checkBinManifest = (pkg) => {
+  const problems = checkCommonFields(pkg.manifest)
+  const { manifest } = pkg
+  if (JSON.stringify(manifest.exports) !== JSON.stringify({ "./package.json": "./package.json" })) {
+    problems.push(`exports should be exactly {"./package.json": "./package.json"} (a command line has no modules)`)
+  }
+  if (manifest.type !== "module") problems.push(`type should be "module" (a command line is ESM only)`)
+  for (const [name, path] of bins(manifest)) {
+    if (!/^\.\/dist\/esm\/[\w-]+\.js$/.test(path)) problems.push(`bin "${name}" should be ./dist/esm/<file>.js`)
+    else if (!existsSync(join(pkg.dir, path))) problems.push(`bin "${name}": ${path} is not built`)
+    else if (!readFileSync(join(pkg.dir, path), "utf8").startsWith("#!/usr/bin/env node\n")) {
+      problems.push(`bin "${name}": ${path} should start with #!/usr/bin/env node`)
+    }
+  }
+  for (const name of effectPackages) {
+    if (manifest.peerDependencies?.[name] !== undefined || manifest.dependencies?.[name] === undefined) {
+      problems.push(`${name} should be a plain dependency (a command line brings its own)`)
+    }
+  }
+  return problems
+}
+
 /** @param {ReturnType<typeof publicPackages>[number]} pkg */
 const checkManifest = (pkg) => {
+  if (pkg.binOnly) return checkBinManifest(pkg)
   const problems = []
   const { manifest, modules } = pkg
   const expected = [".", ...modules.map((module) => `./${module}`), "./package.json"].sort()
@@ -49,11 +92,7 @@ const checkManifest = (pkg) => {
   if (JSON.stringify(typesVersions) !== JSON.stringify(modules)) {
     problems.push(`typesVersions["*"] should map exactly ${modules.join(", ")}; it maps ${typesVersions.join(", ")}`)
   }
-  if (manifest.sideEffects !== false) problems.push("sideEffects should be false")
-  if (manifest.license !== "MIT") problems.push("license should be MIT")
-  for (const field of ["description", "repository", "engines", "keywords", "files"]) {
-    if (manifest[field] === undefined) problems.push(`${field} is missing`)
-  }
+  problems.push(...checkCommonFields(manifest))
   if (selfContained.has(pkg.name)) {
     const optional = selfContained.get(pkg.name)
     for (const name of Object.keys(manifest.dependencies ?? {})) {
@@ -108,10 +147,13 @@ const checkSelfContained = (pkg, files) => {
  */
 const checkContents = (pkg, files) => {
   const problems = []
-  for (const required of ["package.json", "README.md", "CHANGELOG.md", "LICENSE", "dist/esm/index.js"]) {
+  const entryPoints = pkg.binOnly
+    ? bins(pkg.manifest).map(([, path]) => path.replace(/^\.\//, ""))
+    : ["dist/esm/index.js"]
+  for (const required of ["package.json", "README.md", "CHANGELOG.md", "LICENSE", ...entryPoints]) {
     if (!files.includes(required)) problems.push(`the tarball has no ${required}`)
   }
-  if (!files.includes("dist/cjs/package.json")) {
+  if (!pkg.binOnly && !files.includes("dist/cjs/package.json")) {
     problems.push("the tarball has no CommonJS marker dist/cjs/package.json")
   }
   for (const file of files) {

@@ -8,9 +8,10 @@ import { fileURLToPath } from "node:url"
 export const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..")
 
 /**
- * Every package under `packages/` that is not private: what gets published.
+ * Every package under `packages/` that is not private: what gets published. A `binOnly` package (a command line,
+ * `bin` and no `"."` export) has no public modules: it is ESM only, and its `src/` files are the bins' sources.
  *
- * @returns {Array<{ dir: string, name: string, version: string, manifest: any, modules: Array<string> }>}
+ * @returns {Array<{ dir: string, name: string, version: string, manifest: any, modules: Array<string>, binOnly: boolean }>}
  */
 export const publicPackages = () =>
   readdirSync(join(root, "packages"), { withFileTypes: true })
@@ -18,12 +19,13 @@ export const publicPackages = () =>
     .map((entry) => {
       const dir = join(root, "packages", entry.name)
       const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))
+      const binOnly = manifest.bin !== undefined && manifest.exports?.["."] === undefined
       // A public module is a file directly in src/ (the bodies live in src/internal/).
-      const modules = readdirSync(join(dir, "src"))
+      const modules = binOnly ? [] : readdirSync(join(dir, "src"))
         .filter((file) => file.endsWith(".ts") && file !== "index.ts")
         .map((file) => file.slice(0, -".ts".length))
         .sort()
-      return { dir, name: manifest.name, version: manifest.version, manifest, modules }
+      return { dir, name: manifest.name, version: manifest.version, manifest, modules, binOnly }
     })
     .filter((pkg) => pkg.manifest.private !== true)
 
@@ -70,12 +72,12 @@ export const pnpm = (args, options) => {
  * Packs a package with pnpm (which rewrites `workspace:` ranges to real ones, as `pnpm publish` does) from its
  * current `dist/`. Build first.
  *
- * @param {{ dir: string, name: string }} pkg
+ * @param {{ dir: string, name: string, binOnly: boolean }} pkg
  * @param {string} destination
  * @returns {{ tarball: string, files: Array<string> }}
  */
 export const pack = (pkg, destination) => {
-  if (!existsSync(join(pkg.dir, "dist", "esm")) || !existsSync(join(pkg.dir, "dist", "cjs"))) {
+  if (!existsSync(join(pkg.dir, "dist", "esm")) || (!pkg.binOnly && !existsSync(join(pkg.dir, "dist", "cjs")))) {
     throw new Error(`${pkg.name} is not built: run \`pnpm build\` first`)
   }
   const result = pnpm(["pack", "--json", "--pack-destination", destination], { cwd: pkg.dir })

@@ -5,7 +5,8 @@
 // - esm-nodenext: an ESM TypeScript app, `moduleResolution: nodenext`, compiled by tsc and run by Node;
 // - cjs-node:     a plain CommonJS Node app, `require`, type-checked with `tsc --checkJs`;
 // - adapter-alone: a CommonJS app with @cair/auth-adapters as its only dependency, which must bring nothing else;
-// - bundler:      a TypeScript app with `moduleResolution: bundler`, bundled by esbuild.
+// - bundler:      a TypeScript app with `moduleResolution: bundler`, bundled by esbuild;
+// - cli-npx:      the `cair-auth` command line, run with `npx` against the fake server.
 //
 // Deterministic: every third-party package is pinned to the version in the workspace's pnpm-lock.yaml (direct
 // dependencies exactly, transitive ones through `pnpm.overrides`), and installed from the workspace's pnpm store, so
@@ -105,6 +106,15 @@ const projects = [
       ["node", "dist/main.cjs"]
     ],
     expect: "bundler: ok"
+  },
+  {
+    // The command line brings its own Effect: the project lists it and the fake server only.
+    name: "cli-npx",
+    type: "module",
+    cair: ["@cair/auth-cli", "@cair/auth-testing"],
+    dependencies: [],
+    steps: [["tsc", "-p", "tsconfig.json"], ["node", "main.mjs"]],
+    expect: "cli-npx: ok"
   }
 ].filter((project) => only.length === 0 || only.includes(project.name))
 
