@@ -128,14 +128,10 @@ describe("cair-auth token", () => {
     expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
   }, timeout)
 
-  it("reads the secret from a pipe with --client-secret-file /dev/stdin", async () => {
-    const result = await runCli(
-      ["token", "--client-secret-file", "/dev/stdin"],
-      env({ CAIR_CLIENT_SECRET: undefined }),
-      {
-        stdin: `${credentials.clientSecret}\n`
-      }
-    )
+  it("reads the secret from stdin with --client-secret-file -", async () => {
+    const result = await runCli(["token", "--client-secret-file", "-"], env({ CAIR_CLIENT_SECRET: undefined }), {
+      stdin: `${credentials.clientSecret}\n`
+    })
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toBe("")
     expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
