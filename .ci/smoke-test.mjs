@@ -212,6 +212,8 @@ try {
   else rmSync(workDir, { recursive: true, force: true })
 }
 console.log(
-  `smoke test: ${failed === 0 ? `${projects.length} projects passed` : `${failed} failed`} (${elapsed(startedAt)})`
+  `smoke test on Node ${process.version}: ${
+    failed === 0 ? `${projects.length} projects passed` : `${failed} failed`
+  } (${elapsed(startedAt)})`
 )
 process.exitCode = failed === 0 ? 0 : 1
