@@ -19,7 +19,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
@@ -29,6 +29,7 @@ import {
   baseUrlConfig,
   checkExtraOptions,
   defaultBaseUrl as defaultBaseUrlInternal,
+  parseBaseUrl,
   resolveLifetimeOptions,
   resolveOptions
 } from "./internal/options.js"
@@ -256,11 +257,28 @@ export const validateOptions = <O extends Options>(
  * @category constructors
  */
 export const make = (
-  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs"> & { readonly clientId: string }
+  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs" | "baseUrl"> & {
+    readonly clientId: string
+    /** Needed by a store that seals what it shares (`@cair/auth-redis`); the memory store ignores it. */
+    readonly clientSecret?: Redacted.Redacted<string> | string | undefined
+  }
 ): Effect.Effect<CairAuth.Service, never, TokenEndpoint | TokenStore.TokenStore | Scope.Scope> =>
   Effect.flatMap(
-    Effect.orDie(resolveLifetimeOptions(options)),
-    (lifetime) => internal.make({ clientId: options.clientId, ...lifetime })
+    Effect.orDie(
+      Either.all([
+        resolveLifetimeOptions(options),
+        options.baseUrl === undefined ? Either.right(undefined) : parseBaseUrl(options.baseUrl)
+      ])
+    ),
+    ([lifetime, baseUrl]) =>
+      internal.make({
+        clientId: options.clientId,
+        baseUrl,
+        clientSecret: typeof options.clientSecret === "string"
+          ? Redacted.make(options.clientSecret)
+          : options.clientSecret,
+        ...lifetime
+      })
   )
 
 /**

@@ -440,21 +440,17 @@ describe("CairAuth configuration", () => {
 })
 
 describe("CairAuth with a TokenStore", () => {
-  const withStore = (stored: ReadonlyArray<TokenStore.StoredTokenSet>) =>
-    Effect.gen(function*() {
-      const http = yield* scriptedHttp(issuing())
-      const reads = stored[Symbol.iterator]()
-      const store = TokenStore.TokenStore.of({
-        get: Effect.sync(() => Option.fromNullable(reads.next().value)),
-        set: () => Effect.void,
-        clear: Effect.void
-      })
-      const auth = yield* CairAuth.make({ clientId: credentials.clientId }).pipe(
-        Effect.provideService(TokenStore.TokenStore, store),
-        Effect.provide(TokenEndpoint.layer({ ...credentials, baseUrl }).pipe(Layer.provide(http.layer)))
-      )
-      return { auth, http }
-    })
+  const client = { clientId: credentials.clientId, baseUrl, clientSecret: undefined }
+  const withStore = Effect.gen(function*() {
+    const http = yield* scriptedHttp(issuing())
+    const store = yield* TokenStore.makeMemory
+    const slot = yield* store.forClient(client)
+    const start = CairAuth.make({ clientId: credentials.clientId, baseUrl }).pipe(
+      Effect.provideService(TokenStore.TokenStore, store),
+      Effect.provide(TokenEndpoint.layer({ ...credentials, baseUrl }).pipe(Layer.provide(http.layer)))
+    )
+    return { start, slot, http }
+  })
 
   const storedAt = (now: number, n: number): TokenStore.StoredTokenSet => ({
     tokens: TokenSet.make({
@@ -470,11 +466,26 @@ describe("CairAuth with a TokenStore", () => {
 
   it.scoped("starts from a persisted token and adopts one another process stored", () =>
     Effect.gen(function*() {
-      const { auth, http } = yield* withStore([storedAt(0, 7), storedAt(590_000, 8)])
+      const { http, slot, start } = yield* withStore
+      yield* slot.put(storedAt(0, 7), Option.none())
+      const auth = yield* start
       expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(7))
-      yield* TestClock.adjust("595 seconds")
+      yield* TestClock.adjust("590 seconds")
+      const seen = yield* slot.latest
+      yield* slot.put(storedAt(590_000, 8), Option.map(seen, (entry) => entry.version))
+      yield* TestClock.adjust("5 seconds")
       expect(value((yield* auth.refresh).token)).toBe(secrets.accessToken(8))
       expect(yield* http.count()).toBe(0)
+    }))
+
+  it.scoped("does not start from a shared token that was invalidated", () =>
+    Effect.gen(function*() {
+      const { http, slot, start } = yield* withStore
+      const written = yield* slot.put(storedAt(0, 7), Option.none())
+      expect(yield* slot.invalidate(Option.getOrThrow(written).version)).toBe(true)
+      const auth = yield* start
+      expect(value(yield* auth.accessToken)).not.toBe(secrets.accessToken(7))
+      expect(yield* http.count()).toBe(1)
     }))
 })
 

@@ -17,8 +17,9 @@ import type { CairAuthError, RefreshTokenRejected } from "../CairAuthError.js"
 import { TokenEndpoint } from "../TokenEndpoint.js"
 import type { IssuedTokenSet } from "../TokenEndpoint.js"
 import { TokenEvent } from "../TokenEvent.js"
-import { TokenStore } from "../TokenStore.js"
+import type { TokenStore } from "../TokenStore.js"
 import { deadlines, type LifetimeOptions } from "./lifetime.js"
+import { type ClientOptions, latestAndWrite } from "./storeBridge.js"
 import * as TokenState from "./tokenState.js"
 
 /** @internal */
@@ -43,10 +44,10 @@ const sameToken = (entry: TokenState.Entry, target: Redacted.Redacted<string> | 
     : entry.view.generation === target.generation
 
 /** @internal */
-export const make = (options: LifetimeOptions & { readonly clientId: string }) =>
+export const make = (options: LifetimeOptions & ClientOptions) =>
   Effect.gen(function*() {
     const endpoint = yield* TokenEndpoint
-    const store = yield* TokenStore
+    const store = yield* latestAndWrite(options)
     const scope = yield* Effect.scope
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<TokenEvent>(), PubSub.shutdown)
     const publish = (event: TokenEvent) => PubSub.publish(pubsub, event)
