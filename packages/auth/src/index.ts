@@ -42,3 +42,8 @@ export * as TokenSet from "./TokenSet.js"
  * @since 0.1.0
  */
 export * as TokenStore from "./TokenStore.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as TokenStoreConformance from "./TokenStoreConformance.js"

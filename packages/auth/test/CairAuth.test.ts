@@ -501,7 +501,8 @@ describe("the package entry point", () => {
       "TokenEvent",
       "TokenScope",
       "TokenSet",
-      "TokenStore"
+      "TokenStore",
+      "TokenStoreConformance"
     ])
   })
 })

@@ -114,9 +114,9 @@ const makeMemorySlot = Effect.gen(function*() {
     releaseLease: (lease) =>
       Effect.flatMap(
         Ref.modify(state, (s): [boolean, SlotState] =>
-          s.lease?.id === lease.id ? [true, { ...s, lease: undefined }] : [false, s]
-        ),
-        (released) => released ? Effect.asVoid(publish(Change.Released())) : Effect.void
+          s.lease?.id === lease.id ? [true, { ...s, lease: undefined }] : [false, s]),
+        (released) =>
+          released ? Effect.asVoid(publish(Change.Released())) : Effect.void
       ),
     claimRefresh: (lease, version) =>
       Effect.flatMap(now, (at) =>
