@@ -5,3 +5,10 @@
  * @since 0.1.0
  */
 export * as FakeCairServer from "./FakeCairServer.js"
+
+/**
+ * A real `redis-server` on a free loopback port for tests, demos and examples.
+ *
+ * @since 0.2.0
+ */
+export * as RedisServer from "./RedisServer.js"

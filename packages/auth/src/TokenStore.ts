@@ -178,6 +178,17 @@ export const TokenStoreErrorReason = Schema.Literal("Unavailable", "Timeout", "M
 export type TokenStoreErrorReason = typeof TokenStoreErrorReason.Type
 
 /**
+ * Marks a {@link TokenStoreError}: what `isTokenStoreError` checks, so that a plain object with the
+ * same `_tag` is not taken for one.
+ *
+ * @example
+ * ```ts
+ * import { TokenStore } from "@cair/auth"
+ *
+ * const error = new TokenStore.TokenStoreError({ reason: "Unavailable", operation: "latest", description: "down" })
+ * console.log(TokenStore.TypeId in error) // true
+ * ```
+ *
  * @since 0.2.0
  * @category type ids
  */
@@ -353,6 +364,31 @@ export interface TokenStore {
  * @category utils
  */
 export const remainingLifeMs: (stored: StoredTokenSet, now: number) => number = internal.remainingLifeMs
+
+/**
+ * The wait of `Slot.awaitChange`, for store authors: ends as soon as `done` holds, checking it at
+ * once, on every change from `changes` (the fast path: pub/sub, a listener) and at least every
+ * `pollMs` (the fallback for a lost notification), and at the latest after `maxWaitMs`.
+ *
+ * @example
+ * ```ts
+ * import { TokenStore } from "@cair/auth"
+ * import * as Effect from "effect/Effect"
+ * import * as Stream from "effect/Stream"
+ *
+ * // A store without notifications polls: here a check that is already true ends the wait at once.
+ * const wait = TokenStore.awaitChangeWith({ changes: Stream.never, done: Effect.succeed(true), maxWaitMs: 5_000, pollMs: 250 })
+ * ```
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const awaitChangeWith: <E>(options: {
+  readonly changes: Stream.Stream<Change>
+  readonly done: Effect.Effect<boolean, E>
+  readonly maxWaitMs: number
+  readonly pollMs: number
+}) => Effect.Effect<void, E> = internal.awaitChangeWith
 
 /**
  * A store in memory, private to the process: slots per client, leases and notifications as a
