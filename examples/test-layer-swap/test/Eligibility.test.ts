@@ -71,7 +71,7 @@ describe("Eligibility, with CairAuth swapped for CairAuthTest", () => {
       expect(api.seen).toEqual(["Bearer token-a", "Bearer token-b"])
       expect(yield* CairAuthTest.calls).toEqual([
         { method: "get", generation: 1 },
-        { method: "invalidateToken", generation: 1 },
+        { method: "rejected", generation: 1 },
         { method: "get", generation: 2 }
       ])
     }).pipe(Effect.provide(TestLayer(CairAuthTest.layerScripted(["token-a", "token-b"]), api.layer)))

@@ -176,6 +176,32 @@ describe("auth.fetch: where the token goes", () => {
   })
 })
 
+describe("auth.fetch against an API that rejects every token", () => {
+  it("a burst of calls makes exactly 2 token requests, and every caller gets the 401", async () => {
+    const auth = client()
+    api.inject(Fault.Status({ status: 401 }), { path: eligibility, times: 1_000_000 })
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => auth.fetch(eligibility, json(`m-${i}`))))
+    expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 20 }, () => 401))
+    // The first token, rejected; one renewal, which every rejected request retried with, rejected too: a rest.
+    expect([api.count("/api/token"), api.count("/api/refresh")]).toEqual([1, 1])
+    expect(api.count(eligibility)).toBe(40)
+  })
+
+  it("calls in a row: at most the renewals the rests allow, whatever the machine's speed", async () => {
+    const auth = client()
+    api.inject(Fault.Status({ status: 401 }), { path: eligibility, times: 1_000_000 })
+    const started = Date.now()
+    for (let i = 0; i < 30; i++) expect((await auth.fetch(eligibility, json(`m-${i}`))).status).toBe(401)
+    const elapsed = Date.now() - started
+    // Renewals at 0 s (the first token and one after its 401), then after rests of 2, 4, 8, 16, 32, 60 s.
+    const ends = [0, 0, 2_000, 6_000, 14_000, 30_000, 62_000]
+    const allowed = ends.filter((end) => end <= elapsed + 1_000).length
+    const made = api.count("/api/token") + api.count("/api/refresh")
+    expect(made).toBeGreaterThanOrEqual(2)
+    expect(made).toBeLessThanOrEqual(allowed)
+  })
+})
+
 describe("auth.fetch(input, init) behaves as the global fetch", () => {
   /** What the server saw of the last eligibility request, and what it answered. */
   const lastSeen = async (response: Response) => {

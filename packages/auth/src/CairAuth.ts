@@ -125,6 +125,17 @@ export declare namespace CairAuth {
      * token that was already replaced leaves the new one alone.
      */
     readonly invalidateToken: (token: Redacted.Redacted<string> | AccessToken) => Effect.Effect<void>
+    /**
+     * The API answered 401 to a request sent with `token`: throws exactly that token away (a late 401 for a
+     * token already replaced changes nothing) and answers whether the request may be sent again with a new
+     * token. The renewals 401s cause are limited: when a second freshly issued token in a row is rejected
+     * (within a minute of its arrival), the answer is `false` and no new token is requested for a rest (2 s,
+     * doubling with each further one, at most 60 s; one warning names the likely causes), during which the
+     * rejected token is still handed out and its 401s are the caller's to return. An API that rejects every
+     * token gets 6 token requests in the first minute of calls, then one a minute. `CairHttpClient` and the
+     * Promise adapter's `fetch` call it on every 401.
+     */
+    readonly rejected: (token: Redacted.Redacted<string> | AccessToken) => Effect.Effect<boolean>
     /** Every token acquired, fallback, failure and invalidation, from the time of subscription. */
     readonly events: Stream.Stream<TokenEvent>
   }

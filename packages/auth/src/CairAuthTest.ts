@@ -3,7 +3,7 @@
  * handed out from a script, and every call recorded for assertions.
  *
  * The double behaves like the real service: it keeps the current token until it is invalidated
- * (`invalidate`, or `invalidateToken` of the current token; a stale one is a no-op) or replaced by
+ * (`invalidate`, or `invalidateToken` or `rejected` of the current token; a stale one is a no-op) or replaced by
  * `refresh`. A step of the script is taken only when a new token is needed:
  *
  * - a token (string or `Redacted`) becomes the current token, with the next generation;
@@ -13,8 +13,9 @@
  *   failure for good.
  *
  * Tokens never expire on their own; their times (`expiresAt` an hour after they were handed out,
- * by `Clock`) are informational. `events` publishes `Acquired`, `Failed` and `Invalidated`. An
- * empty token in the script is a defect when the double is built.
+ * by `Clock`) are informational. `events` publishes `Acquired`, `Failed` and `Invalidated`. `rejected`
+ * always allows a retry: the double does not rest after rejected tokens. A token in the script that is empty,
+ * or not a bearer token, is a defect when the double is built.
  *
  * @since 0.1.0
  */
@@ -66,11 +67,11 @@ export type Step = string | Redacted.Redacted<string> | CairAuthError
  * @category models
  */
 export interface Call {
-  readonly method: "get" | "accessToken" | "tokenSet" | "refresh" | "invalidate" | "invalidateToken"
+  readonly method: "get" | "accessToken" | "tokenSet" | "refresh" | "invalidate" | "invalidateToken" | "rejected"
   /**
    * `get`, `accessToken`, `tokenSet`, `refresh`: the generation handed out, `undefined` when the
-   * call failed. `invalidate`: the generation that was current, if any. `invalidateToken`: the
-   * generation named by the argument (for a bare `Redacted`, the latest handed out with that
+   * call failed. `invalidate`: the generation that was current, if any. `invalidateToken`, `rejected`:
+   * the generation named by the argument (for a bare `Redacted`, the latest handed out with that
    * value), whether or not it was still current.
    */
   readonly generation: number | undefined

@@ -183,7 +183,7 @@ describe("Example: testing an app service with CairAuthTest", () => {
     Effect.gen(function*() {
       const forecasts = yield* Forecasts
       expect((yield* forecasts.forSite("north")).admissions).toBe(12)
-      expect((yield* CairAuthTest.calls).map((call) => call.method)).toEqual(["get", "invalidateToken", "get"])
+      expect((yield* CairAuthTest.calls).map((call) => call.method)).toEqual(["get", "rejected", "get"])
     }).pipe(Effect.provide(ForecastsTest(CairAuthTest.layerScripted(["revoked-token", "good-token"])))))
 
   it.scoped("when no token can be obtained", () =>

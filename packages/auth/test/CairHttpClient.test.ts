@@ -179,7 +179,7 @@ describe("CairHttpClient", () => {
       expect((yield* client.get("/v1/reports")).status).toBe(200)
       expect(yield* calls).toEqual([
         { method: "get", generation: 1 },
-        { method: "invalidateToken", generation: 1 },
+        { method: "rejected", generation: 1 },
         { method: "get", generation: 2 }
       ])
       expect((yield* server.api).map((s) => s.authorization)).toEqual(["Bearer token-one", "Bearer token-two"])
@@ -280,7 +280,7 @@ describe("CairHttpClient", () => {
       const { calls, client } = yield* setupWithDouble(["token-one", down], unauthorized)
       const error = yield* Effect.flip(client.get("/v1/forecasts"))
       expect(error).toBe(down)
-      expect((yield* calls).map((c) => c.method)).toEqual(["get", "invalidateToken", "get"])
+      expect((yield* calls).map((c) => c.method)).toEqual(["get", "rejected", "get"])
     }))
 
   it.scoped("HttpClient combinators compose on top: filterStatusOk sees the answer after the retry", () =>

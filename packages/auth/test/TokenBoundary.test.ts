@@ -16,7 +16,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as CairAuth from "../src/CairAuth.js"
 import * as CairHttpClient from "../src/CairHttpClient.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
@@ -207,6 +209,40 @@ describe.each(httpClients)("where the token goes, over %s", (_, http) => {
       for (const text of [message, ...renderings(cause)]) expect(findSecret(text)).toBeUndefined()
       expect(yield* api.count(eligibility)).toBe(0)
     }).pipe(withServers(http)))
+})
+
+describe.each([httpClients[0], httpClients[2]])("an API that rejects every token, over %s", (_, http) => {
+  // On the TestClock (the fake server's too): one call a second for three minutes.
+  it.effect("6 token requests in the first minute of calls, then one a minute; one warning; every 401 returned", () => {
+    const warnings: Array<string> = []
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String(message))
+      })
+    )
+    return Effect.gen(function*() {
+      const { api } = yield* servers
+      yield* api.inject(Fault.Status({ status: 401 }), { path: eligibility, times: 1_000_000 })
+      const tokenRequests = Effect.zipWith(api.count("/api/token"), api.count("/api/refresh"), (a, b) => a + b)
+      const perMinute: Array<number> = []
+      for (let minute = 0; minute < 3; minute++) {
+        const before = yield* tokenRequests
+        for (let second = 0; second < 60; second++) {
+          expect((yield* post(eligibility)).status).toBe(401)
+          yield* TestClock.adjust("1 second")
+        }
+        perMinute.push((yield* tokenRequests) - before)
+      }
+      // At 0 s (the first token and one renewal after its 401), then after rests of 2, 4, 8, 16, 32, 60, 60 s.
+      expect(perMinute).toEqual([6, 1, 1])
+      // 180 calls, and one retry: the first 401's.
+      expect(yield* api.count(eligibility)).toBe(181)
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/rejected 2 freshly issued tokens in a row \(HTTP 401\)/)
+      expect(warnings[0]).toMatch(/scope.*audience.*clock/)
+    }).pipe(withServers(http), Effect.provide(logger))
+  }, 60_000)
 })
 
 describe("an app HttpClient that follows redirects itself, below the SDK", () => {

@@ -115,3 +115,78 @@ describe("TokenState.decide", () => {
     expect(TokenState.restMs(1, Infinity)).toBe(300_000)
   })
 })
+
+describe("TokenState.rejected: every 401 invalidates exactly its token, and renewals it causes are limited", () => {
+  /** The token set that replaces the current entry at `now`, as a flight would bring it. */
+  const renew = (state: TokenState.State, now: TokenState.Now) =>
+    TokenState.arrived(
+      state,
+      issued,
+      deadlines(
+        {
+          ...issued,
+          sentAt: now.wall,
+          receivedAt: now.wall,
+          tokens: TokenSet.make({ ...issued.tokens, expiresAt: new Date(now.wall + 600_000) })
+        },
+        { refreshWindowMs: undefined, expiryMarginMs: undefined }
+      ),
+      now
+    ).state
+
+  it("a late 401 (the token was replaced already) changes nothing, and a retry gets the current token", () => {
+    const result = TokenState.rejected(fresh, 0, at(1_000))
+    expect(result).toEqual({ state: fresh, retry: true, invalidated: false, rest: undefined })
+  })
+
+  it("the first rejection invalidates the token and allows a retry with a new one; repeats answer the same", () => {
+    const first = TokenState.rejected(fresh, 1, at(1_000))
+    expect(first).toMatchObject({ retry: true, invalidated: true, rest: undefined })
+    expect(TokenState.decide(first.state, at(1_000))).toEqual({ _tag: "Start", reason: "expired" })
+    // Other requests rejected with the same token: no second invalidation, the same answer.
+    expect(TokenState.rejected(first.state, 1, at(1_001))).toEqual({
+      state: first.state,
+      retry: true,
+      invalidated: false,
+      rest: undefined
+    })
+  })
+
+  it("a second freshly issued token rejected in a row: no retry, a rest, the rejected token served meanwhile", () => {
+    const renewed = renew(TokenState.rejected(fresh, 1, at(1_000)).state, at(1_100))
+    expect(TokenState.generation(renewed)).toBe(2)
+    const second = TokenState.rejected(renewed, 2, at(1_200))
+    expect(second).toMatchObject({ retry: false, invalidated: true, rest: { forMs: 2_000, error: undefined } })
+    expect(second.state.rejections).toBe(2)
+    expect(TokenState.decide(second.state, at(3_199))).toMatchObject({ _tag: "Serve", token: { generation: 2 } })
+    expect(TokenState.decide(second.state, at(3_200))).toEqual({ _tag: "Start", reason: "expired" })
+    expect(TokenState.rejected(second.state, 2, at(2_000))).toMatchObject({ retry: false, invalidated: false })
+  })
+
+  it("the rests double with each further fresh token rejected, up to 60 s", () => {
+    let state = TokenState.rejected(fresh, 1, at(0)).state
+    let time = 0
+    const rests: Array<number> = []
+    for (let generation = 2; generation <= 9; generation++) {
+      state = renew(state, at(time))
+      const result = TokenState.rejected(state, generation, at(time))
+      rests.push(result.rest?.forMs ?? 0)
+      state = result.state
+      time += result.rest?.forMs ?? 0
+    }
+    expect(rests).toEqual([2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000])
+  })
+
+  it("a token rejected after its first minute starts a new run; a renewal not caused by a 401 ends one", () => {
+    const renewed = renew(TokenState.rejected(fresh, 1, at(0)).state, at(100))
+    // Generation 2 served for more than a minute, then revoked: one retry, as for the first rejection.
+    expect(TokenState.rejected(renewed, 2, at(100 + TokenState.freshMs))).toMatchObject({
+      retry: true,
+      rest: undefined
+    })
+    // Generation 2 replaced by a refresh before any 401: its successor's rejection is a first one.
+    const refreshed = renew(renewed, at(500))
+    expect(refreshed.rejections).toBe(0)
+    expect(TokenState.rejected(refreshed, 3, at(600))).toMatchObject({ retry: true, rest: undefined })
+  })
+})

@@ -197,16 +197,17 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     pending = undefined
   }
 
-  const invalidateToken = (value: string) => {
+  /** The API answered 401 to `value`: the core decides whether to retry; the next caller asks it again. */
+  const rejected = (value: string) => {
     forget()
-    return run(auth.invalidateToken(Redacted.make(value)))
+    return run(auth.rejected(Redacted.make(value)))
   }
 
   const authFetch = Fetch.make({
     fetch: fetchImpl,
     // The base URL the core resolved: the same one its token endpoints use.
     scope: () => run(Effect.orDie(TokenScope.make(auth.baseUrl))),
-    tokens: { get: (signal) => getAccessToken({ signal }), invalidate: invalidateToken }
+    tokens: { get: (signal) => getAccessToken({ signal }), rejected }
   })
 
   const close = async () => {

@@ -6,8 +6,11 @@ import { identity } from "effect/Function"
 export interface Tokens {
   /** The current token; rejects at once with the signal's reason when it is aborted. */
   readonly get: (signal: AbortSignal | undefined) => Promise<string>
-  /** A request with `token` got a 401: throw that token away (a late 401 for a replaced one changes nothing). */
-  readonly invalidate: (token: string) => Promise<void>
+  /**
+   * A request with `token` got a 401: the core throws exactly that token away (a late 401 for a replaced one
+   * changes nothing) and answers whether the request may be sent again with a new token.
+   */
+  readonly rejected: (token: string) => Promise<boolean>
 }
 
 /** @internal */
@@ -88,8 +91,9 @@ export const make = ({ fetch: fetchImpl, scope, tokens }: Options) => {
   }
 
   /**
-   * One hop: with the token if its URL passes the rule, else without any `Authorization`. A 401 invalidates
-   * the token it carried, and a body that can be sent again is sent once more with a new token.
+   * One hop: with the token if its URL passes the rule, else without any `Authorization`. Every 401 is reported
+   * to the core, which invalidates the token it carried; when the core allows it, a body that can be sent again
+   * is sent once more with a new token.
    */
   const sendHop = async (rule: TokenScope.TokenScope, hop: Hop, init: RequestInit): Promise<Response> => {
     const signal = init.signal ?? undefined
@@ -97,10 +101,13 @@ export const make = ({ fetch: fetchImpl, scope, tokens }: Options) => {
     const token = await tokens.get(signal)
     const response = await send(hop, init, token)
     if (response.status !== 401) return response
-    await tokens.invalidate(token)
-    if (!hop.replayable) return response
+    const retry = await tokens.rejected(token)
+    if (!retry || !hop.replayable) return response
     await response.body?.cancel()
-    return send(hop, init, await tokens.get(signal))
+    const next = await tokens.get(signal)
+    const again = await send(hop, init, next)
+    if (again.status === 401) await tokens.rejected(next)
+    return again
   }
 
   /** What a redirect makes of the request, as fetch does it; `undefined` for a response that is not one. */

@@ -257,6 +257,32 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
         ]
       }))
 
+    const rejected = (token: Redacted.Redacted<string> | CairAuth.AccessToken): Effect.Effect<boolean> =>
+      Effect.flatten(Effect.clockWith((clock) => {
+        const at = readNow(clock)
+        return Ref.modify(state, (s): [Effect.Effect<boolean>, TokenState.State] => {
+          // A token that is not the current one is of an older generation: the 401 is late.
+          const generation = s.entry !== undefined && sameToken(s.entry, token) ? s.entry.view.generation : -1
+          const result = TokenState.rejected(s, generation, at)
+          if (!result.invalidated) return [Effect.succeed(result.retry), s]
+          const invalidation = Effect.logDebug(`Cair API answered 401 to token generation ${generation}`).pipe(
+            Effect.zipRight(publish(TokenEvent.Invalidated({ generation })))
+          )
+          const rest = result.rest
+          if (rest === undefined) return [Effect.as(invalidation, true), result.state]
+          const rejections = result.state.rejections
+          const report = Effect.logWithLevel(
+            // One warning for a run of rejections: the longer rests after it are debug lines.
+            rejections === 2 ? LogLevel.Warning : LogLevel.Debug,
+            `Cair API rejected ${rejections} freshly issued tokens in a row (HTTP 401): no new token before ` +
+              `${iso(at.wall + rest.forMs)}, and the 401 responses are returned meanwhile. Likely causes: the ` +
+              "client lacks the scope or role this API requires, the token's audience is another API or " +
+              "environment (check the base URL), or the API's clock disagrees with the token's times."
+          ).pipe(Effect.annotateLogs("cair.client_id", options.clientId))
+          return [invalidation.pipe(Effect.zipRight(report), Effect.as(false)), result.state]
+        })
+      }))
+
     return tag.of({
       baseUrl: endpoint.baseUrl,
       get: read(identity),
@@ -265,6 +291,7 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
       refresh,
       invalidate: invalidateWhere(() => true),
       invalidateToken: (token) => invalidateWhere((entry) => sameToken(entry, token)),
+      rejected,
       events: Stream.fromPubSub(pubsub)
     })
   })

@@ -116,7 +116,7 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>, options: C
       )
 
     const invalidateGeneration = (
-      method: "invalidate" | "invalidateToken",
+      method: "invalidate" | "invalidateToken" | "rejected",
       named: (s: State) => number | undefined
     ) =>
       Effect.flatten(Ref.modify(state, (s): [Effect.Effect<void>, State] => {
@@ -139,6 +139,15 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>, options: C
         invalidateGeneration(
           "invalidateToken",
           (s) => Redacted.isRedacted(target) ? generationOf(s.issued, target) : target.generation
+        ),
+      // The double never rests: every rejection allows a retry with the next token of the script.
+      rejected: (target) =>
+        Effect.as(
+          invalidateGeneration(
+            "rejected",
+            (s) => Redacted.isRedacted(target) ? generationOf(s.issued, target) : target.generation
+          ),
+          true
         ),
       events: Stream.fromPubSub(pubsub)
     })

@@ -105,7 +105,9 @@ export const make = Effect.gen(function*() {
       const token = yield* auth.get
       const response = yield* send(request, token)
       if (response.status !== 401) return response
-      yield* auth.invalidateToken(token)
+      // Every 401 invalidates exactly the token it carried; the core says whether a new token may be tried.
+      const retry = yield* auth.rejected(token)
+      if (!retry) return response
       if (!isReplayable(request.body)) {
         yield* Effect.logDebug(
           `Cair API answered 401 to a request with token generation ${token.generation}; ` +
@@ -116,7 +118,10 @@ export const make = Effect.gen(function*() {
       yield* Effect.logDebug(
         `Cair API answered 401 to a request with token generation ${token.generation}; retrying once with a new token`
       )
-      return yield* send(request, yield* auth.get)
+      const next = yield* auth.get
+      const again = yield* send(request, next)
+      if (again.status === 401) yield* auth.rejected(next)
+      return again
     }).pipe(Effect.map(redactResponse))
 
   return HttpClient.makeWith(

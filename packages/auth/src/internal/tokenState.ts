@@ -100,12 +100,25 @@ export interface Rest {
 }
 
 /**
+ * The API answered 401 to the token of `generation`; `retry` says whether a request it rejected may be sent
+ * again with a new token (false while the renewals it caused rest).
+ *
+ * @internal
+ */
+export interface Rejection {
+  readonly generation: number
+  readonly retry: boolean
+}
+
+/**
  * The whole state of the cache:
  *
  * - `entry`: the latest token set (possibly past its life, or invalidated: its refresh token is still useful).
  * - `flight`: the one token request under way, which every waiting caller shares.
  * - `failures`: failed cycles in a row, which lengthen the rests.
  * - `rest`: the rest under way, if any.
+ * - `rejections`: freshly issued tokens the API rejected in a row (see `rejected`), which lengthen the rests
+ *   after a rejection; `rejection`: the entry's rejection, if the API rejected it.
  *
  * @internal
  */
@@ -114,10 +127,19 @@ export interface State {
   readonly flight: Flight | undefined
   readonly failures: number
   readonly rest: Rest | undefined
+  readonly rejections: number
+  readonly rejection: Rejection | undefined
 }
 
 /** @internal */
-export const initial = (entry: Entry | undefined): State => ({ entry, flight: undefined, failures: 0, rest: undefined })
+export const initial = (entry: Entry | undefined): State => ({
+  entry,
+  flight: undefined,
+  failures: 0,
+  rest: undefined,
+  rejections: 0,
+  rejection: undefined
+})
 
 /** The first rest after a failed cycle; it doubles with each failure in a row, up to `maxRestMs`. */
 const baseRestMs = 1_000
@@ -242,9 +264,14 @@ export const arrived = (
   now: Now
 ): { readonly state: State; readonly entry: Entry; readonly expiredOnArrival: boolean } => {
   const next = generation(state) + 1
+  // A token set that replaces a rejected token continues the run of rejections: if it is rejected at once too,
+  // the renewals rest.
+  const rejections = state.entry !== undefined && state.rejection?.generation === state.entry.view.generation
+    ? state.rejections
+    : 0
   if (deadlines.usableUntil > now.wall) {
     const fresh = entry(issued, deadlines, next, now)
-    return { state: initial(fresh), entry: fresh, expiredOnArrival: false }
+    return { state: { ...initial(fresh), rejections }, entry: fresh, expiredOnArrival: false }
   }
   const failures = state.failures + 1
   const forMs = restMs(failures, undefined)
@@ -258,7 +285,7 @@ export const arrived = (
     deadlines.refreshTokenUsableUntil - now.wall
   )
   return {
-    state: { entry: served, flight: undefined, failures, rest: { at: now, forMs, error: undefined } },
+    state: { ...initial(served), failures, rest: { at: now, forMs, error: undefined }, rejections },
     entry: served,
     expiredOnArrival: true
   }
@@ -298,3 +325,78 @@ export const invalidated = (entry: Entry): Entry =>
     -Infinity,
     entry.refreshTokenUsableFor
   )
+
+/**
+ * A token rejected by the API within this long of its arrival was "freshly issued": rejected at its first use,
+ * it says more about the client (scope, audience, clock) than about the token.
+ *
+ * @internal
+ */
+export const freshMs = 60_000
+/** The rest after the second fresh token rejected in a row; it doubles with each one more, up to the cap. */
+const baseRejectionRestMs = 2_000
+/** @internal */
+export const maxRejectionRestMs = 60_000
+
+/** @internal */
+export const rejectionRestMs = (rejections: number): number =>
+  Math.min(baseRejectionRestMs * 2 ** Math.max(0, rejections - 2), maxRejectionRestMs)
+
+/**
+ * The API answered 401 to a request sent with the token of `generation`:
+ *
+ * - the token of an older generation was replaced already: nothing changes, and a retry gets the new one;
+ * - the current token: it is invalidated, exactly it, and a retry gets a new one, unless it is the second
+ *   freshly issued token in a row to be rejected. Then the renewals rest (2 s, doubling with each further
+ *   rejected fresh token, at most 60 s): the rejected token is still handed out until the rest ends, its
+ *   requests get the API's 401, and no request is sent again; after the rest the next caller renews.
+ *
+ * `rest` is the rest this rejection started, if any.
+ *
+ * @internal
+ */
+export const rejected = (
+  state: State,
+  generation: number,
+  now: Now
+): {
+  readonly state: State
+  readonly retry: boolean
+  readonly invalidated: boolean
+  readonly rest: Rest | undefined
+} => {
+  const current = state.entry
+  if (current === undefined || current.view.generation !== generation) {
+    return { state, retry: true, invalidated: false, rest: undefined }
+  }
+  if (state.rejection?.generation === generation) {
+    return { state, retry: state.rejection.retry, invalidated: false, rest: undefined }
+  }
+  const tokenAge = age(current.at, now)
+  const rejections = tokenAge < freshMs ? state.rejections + 1 : 1
+  if (rejections < 2) {
+    return {
+      state: { ...state, entry: invalidated(current), rejections, rejection: { generation, retry: true } },
+      retry: true,
+      invalidated: true,
+      rest: undefined
+    }
+  }
+  const forMs = rejectionRestMs(rejections)
+  const rest: Rest = { at: now, forMs, error: undefined }
+  const served = makeEntry(
+    current.issued,
+    current.at,
+    generation,
+    current.view.expiresAt,
+    Math.min(current.usableFor, tokenAge + forMs),
+    Math.min(current.usableFor, tokenAge + forMs),
+    current.refreshTokenUsableFor
+  )
+  return {
+    state: { ...state, entry: served, rest, rejections, rejection: { generation, retry: false } },
+    retry: false,
+    invalidated: true,
+    rest
+  }
+}
