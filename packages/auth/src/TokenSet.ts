@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { DateTimeFromString } from "./internal/dateTime.js"
 
 /**
  * A bearer token as RFC 6750 defines it (`b64token`): letters, digits, `-._~+/`, then any `=`. Only such a
@@ -33,7 +34,10 @@ export const BearerToken = Schema.String.pipe(
 
 /**
  * The answer of `POST /api/token` and `POST /api/refresh`. The access token must be a `BearerToken`; a token set
- * with another is `MalformedTokenResponse` ("accessToken has the wrong type or format", never the value).
+ * with another is `MalformedTokenResponse` ("accessToken has the wrong type or format", never the value). The
+ * two dates are RFC 3339 date-times, with `Z` or a numeric offset (`2030-01-01T00:10:00Z`,
+ * `2030-01-01T01:10:00+01:00`): a date without one would be read in the machine's time zone, so it does not
+ * decode.
  *
  * @example
  * ```ts
@@ -55,8 +59,8 @@ export const BearerToken = Schema.String.pipe(
 export class TokenSet extends Schema.Class<TokenSet>("@cair/auth/TokenSet")({
   accessToken: Schema.Redacted(BearerToken),
   refreshToken: Schema.Redacted(Schema.NonEmptyString),
-  expiresAt: Schema.DateFromString.pipe(Schema.validDate()),
-  refreshTokenExpiresAt: Schema.DateFromString.pipe(Schema.validDate())
+  expiresAt: DateTimeFromString,
+  refreshTokenExpiresAt: DateTimeFromString
 }) {}
 
 /**

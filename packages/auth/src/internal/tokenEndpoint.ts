@@ -37,8 +37,14 @@ export const tag = Context.GenericTag<TokenEndpoint.TokenEndpoint, TokenEndpoint
 /** A token set is a few hundred bytes; anything past this is not one. */
 const maxBodyBytes = 64 * 1024
 
-/** A `Retry-After` longer than this is not waited for within one retry cycle. */
-const maxRetryAfterMs = 60_000
+/**
+ * No delay between two attempts of a cycle is longer than this: a `Retry-After` asking for more ends the cycle
+ * (the rest that follows honours it, up to its own cap), and a longer delay of a `retrySchedule` is cut to it.
+ * With the attempt timeout and `maxRetries` it bounds how long a cycle takes.
+ *
+ * @internal
+ */
+export const maxRetryDelayMs = 60_000
 
 /**
  * Exponential backoff from 200 ms, doubling, with jitter, each delay capped at 5 seconds.
@@ -54,15 +60,34 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, TokenRequestFailed
 
 /** Waits at least as long as the server's `Retry-After`, and gives up when it asks for too long. */
 const honourRetryAfter = Schedule.identity<TokenRequestFailed>().pipe(
-  Schedule.whileInput((error) => (error.retryAfterMs ?? 0) <= maxRetryAfterMs),
+  Schedule.whileInput((error) => (error.retryAfterMs ?? 0) <= maxRetryDelayMs),
   Schedule.addDelay((error) => Duration.millis(error.retryAfterMs ?? 0))
 )
 
-const retryPolicy = (options: ResolvedOptions) =>
+/**
+ * The delays of the schedule (each at most `maxRetryDelayMs`), `maxRetries` of them, each at least the
+ * server's `Retry-After`. Every retry is logged at warning with its attempt number, the reason and the delay.
+ */
+const retryPolicy = (options: ResolvedOptions, endpoint: string) =>
   (options.retrySchedule ?? defaultRetrySchedule).pipe(
+    Schedule.modifyDelay((delay) => Duration.min(delay, Duration.millis(maxRetryDelayMs))),
     Schedule.intersect(Schedule.recurs(options.maxRetries)),
-    Schedule.intersect(honourRetryAfter)
+    Schedule.intersect(honourRetryAfter),
+    Schedule.modifyDelayEffect(([[, retries], error], delay) =>
+      Effect.as(
+        Effect.logWarning(
+          `Cair token request to ${endpoint}: attempt ${retries + 1} of ${options.maxRetries + 1} failed ` +
+            `(${attemptReason(error)}); next attempt in ${Math.round(Duration.toMillis(delay))} ms`
+        ),
+        delay
+      )
+    )
   )
+
+/** Why an attempt failed, for a log line: the reason, the status, the cause. Never a secret. */
+const attemptReason = (error: TokenRequestFailed): string =>
+  `${error.reason}${error.status === undefined ? "" : ` HTTP ${error.status}`}: ${error.description}` +
+  (error.retryAfterMs === undefined ? "" : `; Retry-After ${error.retryAfterMs} ms`)
 
 type Permanent = InvalidCredentials | RefreshTokenRejected | MalformedTokenResponse
 
@@ -164,7 +189,6 @@ export const makeResolved = (options: ResolvedOptions) =>
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(options.baseUrl), HttpClientRequest.acceptJson))
     )
-    const policy = retryPolicy(options)
 
     const send = <E extends Permanent>(
       path: string,
@@ -236,12 +260,30 @@ export const makeResolved = (options: ResolvedOptions) =>
         Effect.timeoutFail({
           duration: Duration.millis(options.requestTimeoutMs),
           onTimeout: () => failed("Timeout", `no complete answer within ${options.requestTimeoutMs} ms`)
-        }),
-        Effect.tapError((error) => Effect.logDebug(`Cair token request attempt failed: ${error.message}`))
+        })
       )
 
-      return attempt.pipe(
-        Effect.retry({ schedule: policy, while: (error) => error.isTransient }),
+      // The last attempt of a cycle: logged here, since the schedule makes no delay for it.
+      const gaveUp = (error: TokenRequestFailed, attempts: number) =>
+        Effect.logWarning(
+          `Cair token request to ${endpoint}: attempt ${attempts} of ${options.maxRetries + 1} failed ` +
+            `(${attemptReason(error)}); ` +
+            (!error.isTransient
+              ? "not retried"
+              : (error.retryAfterMs ?? 0) > maxRetryDelayMs
+              ? `the server asked to wait longer than ${maxRetryDelayMs} ms: no more attempts in this cycle`
+              : "no more attempts")
+        )
+
+      const cycle = Effect.suspend(() => {
+        let attempts = 0
+        return Effect.zipRight(Effect.sync(() => attempts++), attempt).pipe(
+          Effect.retry({ schedule: retryPolicy(options, endpoint), while: (error) => error.isTransient }),
+          Effect.tapError((error) => gaveUp(error, attempts))
+        )
+      })
+
+      return cycle.pipe(
         Effect.flatMap(identity),
         Effect.withSpan(`CairAuth POST ${path}`, {
           kind: "client",
