@@ -156,7 +156,7 @@ export interface InjectOptions {
 }
 
 /**
- * What the server does instead of (or on top of) its normal answer. Faults other than `Delay` and
+ * What the server does instead of (or on top of) its normal answer. Faults other than `Delay`, `DateHeader` and
  * `ExpiredTokenSet` leave the server's state alone: a faulted refresh does not use up its refresh token.
  *
  * @example
@@ -201,6 +201,8 @@ export type Fault = Data.TaggedEnum<{
   Reset: {}
   /** Answers normally, but an issued token set's access token has already expired. */
   ExpiredTokenSet: {}
+  /** Answers normally, but with this `Date` header instead of the server's clock: a broken header. */
+  DateHeader: { readonly date: string }
 }>
 
 /**

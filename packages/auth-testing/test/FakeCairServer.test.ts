@@ -344,6 +344,20 @@ describe("FakeCairServer", () => {
         assert.deepStrictEqual([entry!.fault?._tag, entry!.status], ["Hang", undefined])
       }).pipe(Effect.provide(FetchHttpClient.layer)))
 
+    it.effect("DateHeader answers normally with the given Date header: a broken header on a good token set", () =>
+      Effect.gen(function*() {
+        const server = yield* FakeCairServer.FakeCairServer
+        yield* server.inject(Fault.DateHeader({ date: "Thu, 01 Jan 1970 00:00:00 GMT" }), { path: "/api/token" })
+        const answer = yield* call("/api/token", { body: server.credentials })
+        const tokenSet = assertTokenSet(answer, "/api/token")
+        assert.strictEqual(answer.headers["date"], "Thu, 01 Jan 1970 00:00:00 GMT")
+        assert.strictEqual((yield* eligibility(tokenSet.accessToken)).status, 200)
+        assert.notStrictEqual(
+          (yield* call("/api/token", { body: server.credentials })).headers["date"],
+          answer.headers["date"]
+        )
+      }).pipe(withServer({ clockOffsetMs: 86_400_000 })))
+
     it.effect("ExpiredTokenSet issues an access token that has already expired", () =>
       Effect.gen(function*() {
         const server = yield* FakeCairServer.FakeCairServer

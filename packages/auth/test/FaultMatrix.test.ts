@@ -127,6 +127,10 @@ const runCase = (c: FaultCase, phase: Phase) =>
             reason: "RefreshTokenRejected"
           }])
         }
+        if (outcome.warns !== undefined) {
+          const pattern = outcome.warns
+          expect(capture.lines.filter((line) => line.startsWith("WARN") && pattern.test(line))).toHaveLength(1)
+        }
         if (outcome.expiredOnArrival === true) {
           // Served for one rest with a warning; the same token meanwhile; then asked again.
           expect(capture.lines.some((line) => line.startsWith("WARN") && line.includes("expired on arrival"))).toBe(
@@ -179,8 +183,10 @@ const runCase = (c: FaultCase, phase: Phase) =>
             expect(error.message).toContain("CAIR_CLIENT_SECRET")
             break
         }
-        // The rest: no new cycle before it ends, at least any Retry-After; callers get the same error at once.
-        const rest = Math.max(error._tag === "TokenRequestFailed" ? error.retryAfterMs ?? 0 : 0, 1_000)
+        // The rest: no new cycle before it ends, at least any Retry-After up to 5 minutes; callers get the same
+        // error at once.
+        const retryAfterMs = error._tag === "TokenRequestFailed" ? error.retryAfterMs ?? 0 : 0
+        const rest = Math.max(Math.min(retryAfterMs, 300_000), 1_000)
         const failedEvents = events.filter((event) => event._tag === "Failed")
         // (Plain fields only: a diff of an event holding an error with its span would not print.)
         expect(failedEvents.map((event) => [event.background, event.retryAt.getTime() - now])).toEqual([[false, rest]])

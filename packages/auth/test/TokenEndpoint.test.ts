@@ -6,7 +6,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
-import { credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
+import { captureLogs, credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
 import type { Reply } from "./fixtures.js"
 
 const endpointOn = (reply: (path: string) => Reply, options: Partial<TokenEndpoint.TokenEndpointOptions> = {}) =>
@@ -103,5 +103,50 @@ describe("TokenEndpoint", () => {
         expect(exit).toMatchObject(Exit.die({ _tag: "InvalidOptions", option }))
         expect(JSON.stringify(exit)).not.toContain(secrets.clientSecret)
       }
+    }))
+
+  it.effect("logs each failed attempt at warning: its number, the reason, the next delay; then why it stops", () =>
+    Effect.gen(function*() {
+      const logs = captureLogs()
+      const { endpoint } = yield* endpointOn(() => jsonResponse(503, { message: "down" }), { maxRetries: 2 })
+      const fiber = yield* Effect.fork(Effect.flip(endpoint.requestToken).pipe(Effect.provide(logs.layer)))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const prefix = "Cair token request to http://127.0.0.1:9/base/api/token: attempt"
+      expect(logs.lines.filter((line) => line.includes(prefix))).toEqual([
+        `WARN ["${prefix} 1 of 3 failed (Status HTTP 503: server error); next attempt in 10 ms"] []`,
+        `WARN ["${prefix} 2 of 3 failed (Status HTTP 503: server error); next attempt in 10 ms"] []`,
+        `WARN ["${prefix} 3 of 3 failed (Status HTTP 503: server error); no more attempts"] []`
+      ])
+    }))
+
+  it.effect("a Retry-After of any length: a finite delay on the error, and the cycle ends rather than wait", () =>
+    Effect.gen(function*() {
+      for (
+        const [header, retryAfterMs] of [["9000000000000", 9e15], ["9".repeat(400), Number.MAX_SAFE_INTEGER]] as const
+      ) {
+        const logs = captureLogs()
+        const { endpoint, http } = yield* endpointOn(() => jsonResponse(503, {}, { "retry-after": header }))
+        const error = yield* Effect.flip(endpoint.requestToken).pipe(Effect.provide(logs.layer))
+        expect(error).toMatchObject({ _tag: "TokenRequestFailed", status: 503, retryAfterMs })
+        expect(yield* http.count()).toBe(1)
+        expect(logs.lines.some((line) => line.includes("asked to wait longer than 60000 ms"))).toBe(true)
+      }
+    }))
+
+  it.effect("a retrySchedule's delays are cut to 60 s each, so that the options bound a cycle", () =>
+    Effect.gen(function*() {
+      const http = yield* scriptedHttp(() => Effect.succeed(jsonResponse(503, {})))
+      const endpoint = yield* TokenEndpoint.make({
+        ...credentials,
+        baseUrl: "https://cair.test",
+        requestTimeoutMs: 1_000,
+        maxRetries: 2,
+        retrySchedule: Schedule.spaced("1 hour")
+      }).pipe(Effect.provide(http.layer))
+      const fiber = yield* Effect.fork(Effect.flip(endpoint.requestToken))
+      yield* TestClock.adjust("3 minutes")
+      expect(yield* Fiber.join(fiber)).toMatchObject({ status: 503 })
+      expect((yield* http.requests).map((request) => request.at)).toEqual([0, 60_000, 120_000])
     }))
 })

@@ -54,7 +54,9 @@ export const make = (options: {
     if (status !== undefined) {
       yield* options.log.complete(entry, status)
     }
-    const date = (yield* options.now).toUTCString()
+    const date = Option.isSome(fault) && fault.value._tag === "DateHeader"
+      ? fault.value.date
+      : (yield* options.now).toUTCString()
     return outcome._tag === "Respond"
       ? HttpServerResponse.setHeader(outcome.response, "date", date)
       : yield* outcome.takeOver(date)

@@ -98,5 +98,7 @@ export const make = <E, R>(fault: Fault, options: {
       return Effect.succeed(takeOver(undefined, (socket) => socket.resetAndDestroy()))
     case "ExpiredTokenSet":
       return Effect.map(Effect.locally(normal, issueExpired, true), respond)
+    case "DateHeader":
+      return Effect.map(normal, respond)
   }
 }

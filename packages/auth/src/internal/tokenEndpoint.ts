@@ -70,7 +70,7 @@ const honourRetryAfter = Schedule.identity<TokenRequestFailed>().pipe(
  */
 const retryPolicy = (options: ResolvedOptions, endpoint: string) =>
   (options.retrySchedule ?? defaultRetrySchedule).pipe(
-    Schedule.modifyDelay((delay) => Duration.min(delay, Duration.millis(maxRetryDelayMs))),
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(maxRetryDelayMs))),
     Schedule.intersect(Schedule.recurs(options.maxRetries)),
     Schedule.intersect(honourRetryAfter),
     Schedule.modifyDelayEffect(([[, retries], error], delay) =>

@@ -40,6 +40,8 @@ export type Outcome =
     readonly expiredOnArrival?: boolean
     /** The token set has fixed dates (not the server's 10 minutes from now). */
     readonly fixedExpiry?: boolean
+    /** A warning the client must log (Effect suite). */
+    readonly warns?: RegExp
   }
   | {
     readonly _tag: "TokenRequestFailed"
@@ -270,6 +272,46 @@ export const faultCases: ReadonlyArray<FaultCase> = [
     }),
     requests: (phase) => [phasePath(phase)],
     summary: "token served for one rest (1 s) with a warning, then asked again"
+  },
+  {
+    name: "Date header of 1970 (a broken header)",
+    phases: both,
+    inject: (context) => [{ fault: Fault.DateHeader({ date: httpDate(0) }), path: phasePath(context.phase) }],
+    outcome: (phase) => ({
+      _tag: "Token",
+      source: phase === "cold" ? "credentials" : "refresh",
+      warns: /Date header \(1970-01-01T00:00:00.000Z\) is \d+ days behind the local clock, beyond the 24 h/
+    }),
+    requests: (phase) => [phasePath(phase)],
+    summary: "token, its life the shorter one, on the local clock (was: 56 years), with a warning"
+  },
+  {
+    name: "Date header in the year 3000",
+    phases: both,
+    inject: (context) => [{
+      fault: Fault.DateHeader({ date: httpDate(Date.UTC(3000, 0, 1)) }),
+      path: phasePath(context.phase)
+    }],
+    outcome: (phase) => ({
+      _tag: "Token",
+      source: phase === "cold" ? "credentials" : "refresh",
+      expiredOnArrival: true,
+      warns: /is \d+ days ahead of the local clock, beyond the 24 h/
+    }),
+    requests: (phase) => [phasePath(phase)],
+    summary: "the shorter life is none: expired on arrival, with a warning"
+  },
+  {
+    name: "503 with Retry-After: 9000000000000 (285 000 years)",
+    phases: both,
+    inject: (context) => [{
+      fault: Fault.Status({ status: 503, retryAfter: "9000000000000" }),
+      path: phasePath(context.phase)
+    }],
+    outcome: () => statusError(503, /server asked to wait 9000000000000000 ms/, true),
+    requests: (phase) => [phasePath(phase)],
+    failedAttempts: () => [{ retryAfterMs: () => 9e15 }],
+    summary: "the typed error at once (no retry waits that long); a 5-minute rest"
   },
   ...[["ahead of", 3_600_000], ["behind", -3_600_000]].map(([direction, offset]): FaultCase => ({
     name: `Date header 1 h ${direction} the local clock`,
