@@ -1,0 +1,24 @@
+import type { ResolvedOptions } from "./options.js"
+import { maxRetryDelayMs } from "./tokenEndpoint.js"
+import { maxRestMs } from "./tokenState.js"
+
+/**
+ * The longest one retry cycle takes: every attempt times out, and every delay between them is the longest
+ * allowed (`maxRetryDelayMs`, however long a `Retry-After` or a `retrySchedule` asks for).
+ *
+ * @internal
+ */
+export const maxCycleMs = (options: Pick<ResolvedOptions, "maxRetries" | "requestTimeoutMs">): number =>
+  (options.maxRetries + 1) * options.requestTimeoutMs + options.maxRetries * maxRetryDelayMs
+
+/**
+ * The longest a call of `CairAuth` waits before it settles with a token or a typed error. A caller gets the
+ * token at once, or the last error at once during a rest, or waits for one request, which is at most two
+ * cycles (the refresh token, then the client credentials when it is rejected or has expired); only a caller
+ * arriving during the rest after a token set that had expired on arrival waits for that rest first (at most
+ * `maxRestMs`). A `TokenStore` answering slowly adds its own time.
+ *
+ * @internal
+ */
+export const maxWaitMs = (options: Pick<ResolvedOptions, "maxRetries" | "requestTimeoutMs">): number =>
+  maxRestMs + 2 * maxCycleMs(options)
