@@ -1,14 +1,16 @@
 /**
  * `CairAuth`: the bearer token of the Cair Health API as an Effect service.
  *
- * - One `Ref` holds the cache. A fresh token costs one `Ref` read and one clock read.
+ * - One `Ref` holds the cache. A fresh token costs one `Ref` read and a reading of both clocks: it is
+ *   handed out only while the wall clock and the monotonic clock both say it is within its usable life.
  * - Single flight: any number of callers on a cold or expired cache cause one request.
  * - Proactive refresh: within the refresh window a caller starts a refresh in the background
  *   and keeps getting the still-valid token; only a caller without a valid token waits.
  * - Refresh uses the latest (rotating) refresh token and falls back to the client credentials
  *   when it has expired or is rejected.
  * - A failed request is never cached for good: after a short rest (longer after repeated
- *   failures, at least any `Retry-After`) the next caller tries again.
+ *   failures, at least any `Retry-After` up to 5 minutes) the next caller tries again.
+ * - Every call settles with a token or a typed error within a bound set by the options (RELIABILITY.md).
  *
  * @since 0.1.0
  */

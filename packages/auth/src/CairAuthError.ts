@@ -198,7 +198,7 @@ export class RefreshTokenRejected extends Schema.TaggedError<RefreshTokenRejecte
  *   maxRetries: -1
  * })
  * if (Either.isLeft(checked)) {
- *   console.error(`${checked.left.option}: ${checked.left.description}`) // maxRetries: must be an integer >= 0, got -1
+ *   console.error(`${checked.left.option}: ${checked.left.description}`) // maxRetries: must be an integer from 0 to 10, got -1
  * }
  * ```
  *

@@ -126,11 +126,14 @@ export interface TokenEndpointOptions {
   readonly clientSecret: Redacted.Redacted<string> | string
   /** Default `https://forecaster.cairhealth.com`; `http:` is accepted for loopback hosts only. */
   readonly baseUrl?: string | URL | undefined
-  /** Timeout of one attempt, headers and body, in milliseconds. Default 10 000. */
+  /** Timeout of one attempt, headers and body, in milliseconds. Default 10 000; at most 600 000. */
   readonly requestTimeoutMs?: number | undefined
-  /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3. */
+  /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3; at most 10. */
   readonly maxRetries?: number | undefined
-  /** The delays between retries. Default: exponential from 200 ms with jitter, each at most 5 s. */
+  /**
+   * The delays between retries. Default: exponential from 200 ms with jitter, each at most 5 s. Any delay
+   * longer than 60 s is cut to 60 s, so that the options bound how long a call can wait.
+   */
   readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
 }
 
