@@ -3,7 +3,7 @@
 //
 // With CAIR_CLIENT_ID and CAIR_CLIENT_SECRET (and optionally CAIR_BASE_URL) set, it talks to that
 // API; without them it starts the fake Cair server on 127.0.0.1 and talks to it.
-const { createCairAuthClient, InvalidCredentials } = require("@cair/auth-adapters")
+const { createCairAuthClient, formatError } = require("@cair/auth-adapters")
 
 /** Asks the API whether a member is eligible. `auth.fetch` adds the bearer token and retries a 401 once. */
 async function checkEligibility(auth, memberId) {
@@ -43,8 +43,8 @@ async function main() {
   }
 }
 
+// One line, with what to check (the stack trace with --verbose), and exit status 1.
 main().catch((error) => {
-  if (error instanceof InvalidCredentials) console.error("Check CAIR_CLIENT_ID and CAIR_CLIENT_SECRET.")
-  console.error(`${error._tag || error.name}: ${error.message}`)
+  console.error(process.argv.includes("--verbose") ? error : formatError(error))
   process.exitCode = 1
 })

@@ -1,12 +1,14 @@
 /**
  * `pnpm demo`. With CAIR_CLIENT_ID and CAIR_CLIENT_SECRET set it runs against that API (CAIR_BASE_URL,
  * default the production one); without them it starts the fake Cair server on 127.0.0.1 with short
- * token lifetimes and runs the same program against it.
+ * token lifetimes and runs the same program against it. A failure is one line on stderr (the whole
+ * cause with `--verbose`) and exit status 1.
  */
-import { CairAuth, CairHttpClient } from "@cair/auth"
+import { CairAuth, CairHttpClient, ErrorMessage } from "@cair/auth"
 import { FakeCairServer } from "@cair/auth-testing"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
@@ -42,7 +44,8 @@ const againstFakeServer = Effect.gen(function*() {
 })
 
 const againstRealApi = Effect.gen(function*() {
-  const baseUrl = yield* Config.string("CAIR_BASE_URL").pipe(Config.withDefault("https://forecaster.cairhealth.com"))
+  // Read and check the configuration first: the banner names the URL only once it is valid.
+  const { baseUrl } = yield* CairAuth.config
   yield* Console.log(`Cair auth demo against ${baseUrl}`)
   yield* program(Option.none()).pipe(Effect.provide(ClientLive))
 })
@@ -53,4 +56,14 @@ const main = Effect.gen(function*() {
   yield* Console.log("\nDone.")
 }).pipe(Effect.scoped)
 
-NodeRuntime.runMain(main)
+/** `--verbose` prints the whole failure, with its stack frames; otherwise it is one line. Either way, exit status 1. */
+const verbose = process.argv.includes("--verbose")
+
+main.pipe(
+  Effect.tapErrorCause((cause) =>
+    Cause.isInterruptedOnly(cause)
+      ? Effect.void
+      : Console.error(verbose ? Cause.pretty(cause) : `The demo failed: ${ErrorMessage.formatCause(cause)}`)
+  ),
+  NodeRuntime.runMain({ disableErrorReporting: true })
+)

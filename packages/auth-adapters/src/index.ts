@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { CairAuthError } from "@cair/auth"
+import { CairAuthError, ErrorMessage } from "@cair/auth"
 
 /**
  * @since 0.1.0
@@ -261,3 +261,28 @@ export interface UnsafeRequestUrl extends Error {
   /** The other origin, for `reason: "OtherOrigin"`. */
   readonly origin?: string | undefined
 }
+
+/**
+ * An error of a client, or any other, as one line of plain English with what to check where its message does not
+ * say it: for a service's startup log or a script's exit, instead of a stack trace. Never holds a secret or a token.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, formatError } from "@cair/auth-adapters"
+ *
+ * const auth = createCairAuthClient({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET ?? "" })
+ * try {
+ *   await auth.getAccessToken()
+ * } catch (error) {
+ *   // e.g. "TokenRequestFailed: Token request to … failed: Transport: … (is the base URL (CAIR_BASE_URL) right, …)"
+ *   console.error(formatError(error))
+ *   process.exitCode = 1
+ * } finally {
+ *   await auth.close()
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const formatError: (error: unknown) => string = ErrorMessage.format

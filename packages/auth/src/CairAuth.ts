@@ -32,6 +32,8 @@ import {
   checkExtraOptions,
   defaultBaseUrl as defaultBaseUrlInternal,
   parseBaseUrl,
+  requiredConfig,
+  requiredSecretConfig,
   resolveLifetimeOptions,
   resolveOptions
 } from "./internal/options.js"
@@ -346,8 +348,8 @@ export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient
  * @category options
  */
 export const config: Config.Config<Options> = Config.all({
-  clientId: Config.nonEmptyString("CAIR_CLIENT_ID"),
-  clientSecret: Config.redacted(Config.nonEmptyString("CAIR_CLIENT_SECRET")),
+  clientId: requiredConfig("CAIR_CLIENT_ID", "the client id from the Cair admin panel"),
+  clientSecret: requiredSecretConfig("CAIR_CLIENT_SECRET", "the client secret from the Cair admin panel"),
   baseUrl: baseUrlConfig
 })
 

@@ -21,6 +21,11 @@ export * as CairHttpClient from "./CairHttpClient.js"
 /**
  * @since 0.1.0
  */
+export * as ErrorMessage from "./ErrorMessage.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as TokenEndpoint from "./TokenEndpoint.js"
 
 /**

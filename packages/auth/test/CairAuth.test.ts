@@ -497,6 +497,7 @@ describe("the package entry point", () => {
       "CairAuthError",
       "CairAuthTest",
       "CairHttpClient",
+      "ErrorMessage",
       "TokenEndpoint",
       "TokenEvent",
       "TokenScope",

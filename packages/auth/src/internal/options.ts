@@ -1,6 +1,7 @@
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -195,3 +196,29 @@ export const baseUrlConfig: Config.Config<string> = Config.string("CAIR_BASE_URL
   ),
   Config.withDefault(defaultBaseUrl)
 )
+
+/**
+ * A required variable whose error names it and says what it is for (`CAIR_CLIENT_SECRET is not set
+ * (the client secret from the Cair admin panel)`), not Effect's generic message, and never echoes its
+ * value. Blank counts as unset.
+ *
+ * @internal
+ */
+export const requiredConfig = (name: string, description: string): Config.Config<string> =>
+  Config.option(Config.string(name)).pipe(
+    Config.mapOrFail((value) =>
+      Option.isSome(value) && value.value.trim() !== ""
+        ? Either.right(value.value)
+        : Either.left(
+          ConfigError.MissingData([name], `${name} is ${Option.isSome(value) ? "empty" : "not set"} (${description})`)
+        )
+    )
+  )
+
+/**
+ * `requiredConfig`, redacted once read. Not `Config.redacted`, which also hides the error's message.
+ *
+ * @internal
+ */
+export const requiredSecretConfig = (name: string, description: string): Config.Config<Redacted.Redacted<string>> =>
+  Config.map(requiredConfig(name, description), Redacted.make)
