@@ -4,6 +4,10 @@ export default defineProject({
   test: {
     name: "@cair/auth-redis",
     include: ["test/**/*.test.ts"],
+    // Tests start servers on 127.0.0.1 (and processes): CI is a busy 2-core machine, where that can take seconds.
+    // Waits are for events; these bounds only turn a hang into a failure.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // Fails a test file that prints a secret or token (see the file).
     setupFiles: ["../auth/test/utils/scanOutput.ts"]
   }
