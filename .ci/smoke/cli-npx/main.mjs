@@ -8,6 +8,12 @@ import { spawn } from "node:child_process"
 const credentials = { clientId: "smoke-cli", clientSecret: "smoke-cli-secret-7d1e" }
 
 /**
+ * The environment of an operator's shell: this script runs under `pnpm test:smoke`, whose `npm_*` variables would
+ * make npx print config warnings that no operator sees.
+ */
+const operatorEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)))
+
+/**
  * `npx cair-auth ...args` with `env` over this process's environment; resolves once it has exited by itself.
  *
  * @param {ReadonlyArray<string>} args
@@ -17,7 +23,7 @@ const credentials = { clientId: "smoke-cli", clientSecret: "smoke-cli-secret-7d1
 const npx = (args, env) =>
   new Promise((resolve, reject) => {
     const child = spawn("npx", ["--no", "cair-auth", ...args], {
-      env: { ...process.env, ...env },
+      env: { ...operatorEnv, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
