@@ -20,7 +20,7 @@ import * as Option from "effect/Option"
 import { program } from "./Demo.js"
 import * as Timeline from "./Timeline.js"
 
-const ClientLive = CairHttpClient.layerConfig.pipe(
+const ClientLive = CairHttpClient.layer().pipe(
   Layer.provideMerge(CairAuth.layerConfig),
   Layer.provide(FetchHttpClient.layer),
   Layer.merge(Timeline.layer),

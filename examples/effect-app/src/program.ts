@@ -26,12 +26,12 @@ export const program = Effect.gen(function*() {
 })
 
 /**
- * The app's Layers. `CairAuth.layerConfig` and `CairHttpClient.layerConfig` read CAIR_CLIENT_ID,
- * CAIR_CLIENT_SECRET (redacted) and CAIR_BASE_URL from the `ConfigProvider`; both share one
- * `HttpClient`, the app's pick.
+ * The app's Layers. `CairAuth.layerConfig` reads CAIR_CLIENT_ID, CAIR_CLIENT_SECRET (redacted) and
+ * CAIR_BASE_URL from the `ConfigProvider`; `CairHttpClient.layer()` sends requests under the base URL of
+ * that `CairAuth`. Both share one `HttpClient`, the app's pick.
  */
 export const AppLive = Eligibility.Default.pipe(
-  Layer.provide(CairHttpClient.layerConfig),
+  Layer.provide(CairHttpClient.layer()),
   Layer.provide(CairAuth.layerConfig),
   Layer.provide(NodeHttpClient.layerUndici)
 )

@@ -37,7 +37,7 @@ export class Eligibility extends Effect.Service<Eligibility>()("@cair/example-te
 
 /** The production wiring: the real `CairAuth` from CAIR_* config, on `fetch`. The tests swap it. */
 export const EligibilityLive = Eligibility.Default.pipe(
-  Layer.provide(CairHttpClient.layerConfig),
+  Layer.provide(CairHttpClient.layer()),
   Layer.provide(CairAuth.layerConfig),
   Layer.provide(FetchHttpClient.layer)
 )

@@ -41,7 +41,7 @@ const TestLayer = (
   api: Layer.Layer<HttpClient.HttpClient>
 ) =>
   Eligibility.Default.pipe(
-    Layer.provide(CairHttpClient.layer({ baseUrl: "https://cair.test" })),
+    Layer.provide(CairHttpClient.layer()),
     Layer.provideMerge(auth),
     Layer.provide(api)
   )

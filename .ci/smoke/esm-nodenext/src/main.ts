@@ -18,7 +18,7 @@ try {
 
   // Effect: a token from CairAuth, then an API call through CairHttpClient with that token.
   const AuthLive = CairAuth.layer(options).pipe(Layer.provide(FetchHttpClient.layer))
-  const ClientLive = CairHttpClient.layer({ baseUrl: server.url }).pipe(
+  const ClientLive = CairHttpClient.layer().pipe(
     Layer.provideMerge(AuthLive),
     Layer.provide(FetchHttpClient.layer)
   )

@@ -50,7 +50,7 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
   await client.getAccessToken()
 
   const live = (transport: Layer.Layer<HttpClient.HttpClient>) =>
-    CairHttpClient.layer({ baseUrl: server.url }).pipe(
+    CairHttpClient.layer().pipe(
       Layer.provideMerge(
         CairAuth.layer({ clientId: server.clientId, clientSecret: server.clientSecret, baseUrl: server.url })
       ),
