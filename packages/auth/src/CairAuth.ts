@@ -35,6 +35,7 @@ import {
   requiredConfig,
   requiredSecretConfig,
   resolveLifetimeOptions,
+  resolveMetricsOptions,
   resolveOptions
 } from "./internal/options.js"
 import * as tokenEndpoint from "./internal/tokenEndpoint.js"
@@ -272,7 +273,7 @@ export const validateOptions = <O extends Options>(
  * @category constructors
  */
 export const make = (
-  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs" | "baseUrl"> & {
+  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs" | "baseUrl" | "metrics" | "meterProvider"> & {
     readonly clientId: string
     /** Needed by a store that seals what it shares (`@cair/auth-redis`); the memory store ignores it. */
     readonly clientSecret?: Redacted.Redacted<string> | string | undefined
@@ -282,17 +283,19 @@ export const make = (
     Effect.orDie(
       Either.all([
         resolveLifetimeOptions(options),
+        resolveMetricsOptions(options),
         options.baseUrl === undefined ? Either.right(undefined) : parseBaseUrl(options.baseUrl)
       ])
     ),
-    ([lifetime, baseUrl]) =>
+    ([lifetime, metrics, baseUrl]) =>
       internal.make({
         clientId: options.clientId,
         baseUrl,
         clientSecret: typeof options.clientSecret === "string"
           ? Redacted.make(options.clientSecret)
           : options.clientSecret,
-        ...lifetime
+        ...lifetime,
+        ...metrics
       })
   )
 

@@ -17,6 +17,7 @@ import type {
   RefreshTokenRejected,
   TokenRequestFailed
 } from "./CairAuthError.js"
+import type * as CairAuthMetrics from "./CairAuthMetrics.js"
 import { resolveOptions } from "./internal/options.js"
 import * as internal from "./internal/tokenEndpoint.js"
 import type { TokenSet } from "./TokenSet.js"
@@ -135,6 +136,10 @@ export interface TokenEndpointOptions {
    * longer than 60 s is cut to 60 s, so that the options bound how long a call can wait.
    */
   readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
+  /** Record the `cair.auth.*` metrics (see `CairAuthMetrics`). Default `true`. */
+  readonly metrics?: boolean | undefined
+  /** Record the metrics into this OpenTelemetry `MeterProvider` too, e.g. `metrics.getMeterProvider()`. */
+  readonly meterProvider?: CairAuthMetrics.MeterProvider | undefined
 }
 
 /**

@@ -11,6 +11,11 @@ export * as CairAuthError from "./CairAuthError.js"
 /**
  * @since 0.1.0
  */
+export * as CairAuthMetrics from "./CairAuthMetrics.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as CairAuthTest from "./CairAuthTest.js"
 
 /**

@@ -495,6 +495,7 @@ describe("the package entry point", () => {
     expect(Object.keys(entry).sort()).toEqual([
       "CairAuth",
       "CairAuthError",
+      "CairAuthMetrics",
       "CairAuthTest",
       "CairHttpClient",
       "ErrorMessage",

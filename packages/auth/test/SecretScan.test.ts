@@ -23,15 +23,18 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { inspect } from "node:util"
 import * as CairAuth from "../src/CairAuth.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import type { TokenEvent } from "../src/TokenEvent.js"
 import { faultCases } from "./utils/faultCases.js"
 import { makeCapture, waitFor, wakeAt } from "./utils/harness.js"
+import { recordingMeterProvider } from "./utils/metrics.js"
 import { printedSoFar } from "./utils/scanOutput.js"
 import { credentials, findSecret, leaks, renderings } from "./utils/secrets.js"
 
@@ -75,6 +78,7 @@ describe("secret scan", () => {
         const server = yield* FakeCairServer.make({ credentials, accessTokenTtlMs: 600_000 })
         const capture = yield* makeCapture
         const run = capture.run
+        const meter = recordingMeterProvider()
 
         // The app's HTTP client, keeping every request and response the SDK sends and gets.
         const requests: Array<HttpClientRequest.HttpClientRequest> = []
@@ -94,7 +98,8 @@ describe("secret scan", () => {
           baseUrl: server.url,
           maxRetries: 1,
           retrySchedule: Schedule.spaced("0 millis"),
-          requestTimeoutMs: 1_000
+          requestTimeoutMs: 1_000,
+          meterProvider: meter.provider
         }
         const context = yield* run(Layer.build(CairAuth.layer(options).pipe(Layer.provide(keeping))))
         const auth = Context.get(context, CairAuth.CairAuth)
@@ -196,19 +201,30 @@ describe("secret scan", () => {
           ...requests.map((request) => [`request ${request.url}`, request] as const),
           ...responses.map((response) => [`response ${response.status}`, response] as const)
         )
+        // Every series of every metric (names, attributes, values), and everything the OpenTelemetry meter got.
+        const snapshot = yield* Metric.snapshot
+        const metrics = snapshot.filter((pair) => pair.metricKey.name.startsWith("cair.auth."))
+        expect(new Set(metrics.map((pair) => pair.metricKey.name)).size).toBeGreaterThan(6)
+        expect(meter.measurements.length).toBeGreaterThan(20)
         const outputs = [
           ...capture.outputs(),
+          ...snapshot.map((pair) => [`metric ${pair.metricKey.name}`, inspect(pair, { depth: 20 })] as const),
+          ...[...meter.instruments, ...meter.measurements, ...meter.collect()].map((entry) =>
+            ["OpenTelemetry meter", JSON.stringify(entry)] as const
+          ),
           ...objects.flatMap(([label, value]) => renderings(value).map((text) => [label, text] as const))
         ]
-        // The capture is not empty: debug lines, the SDK's and the HTTP client's spans, failures.
+        // The capture is not empty: debug lines, the spans of the flights, requests and attempts, failures.
         const spans = capture.spans()
         expect(capture.lines.length).toBeGreaterThan(50)
         expect(spans.map((span) => span.name)).toEqual(expect.arrayContaining([
           "CairAuth.flight",
-          "CairAuth POST /api/token",
-          "CairAuth POST /api/refresh",
-          "http.client POST"
+          "TokenEndpoint.requestToken",
+          "TokenEndpoint.refresh",
+          "POST /api/token",
+          "POST /api/refresh"
         ]))
+        expect(spans.some((span) => span.attributes.some(([key]) => key === "http.request.resend_count"))).toBe(true)
         expect(spans.some((span) => span.exit.includes("Failure"))).toBe(true)
         expect(requests.length).toBeGreaterThan(30)
         expect(events.map((event) => event._tag)).toEqual(

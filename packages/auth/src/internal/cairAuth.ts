@@ -4,6 +4,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
 import { identity } from "effect/Function"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
@@ -19,6 +20,7 @@ import type { IssuedTokenSet } from "../TokenEndpoint.js"
 import { TokenEvent } from "../TokenEvent.js"
 import type { TokenStore } from "../TokenStore.js"
 import { deadlines, type LifetimeOptions } from "./lifetime.js"
+import * as Metrics from "./metrics.js"
 import { type ClientOptions, latestAndWrite } from "./storeBridge.js"
 import * as TokenState from "./tokenState.js"
 
@@ -44,13 +46,25 @@ const sameToken = (entry: TokenState.Entry, target: Redacted.Redacted<string> | 
     : entry.view.generation === target.generation
 
 /** @internal */
-export const make = (options: LifetimeOptions & ClientOptions) =>
+export const make = (options: LifetimeOptions & ClientOptions & Metrics.RecorderOptions) =>
   Effect.gen(function*() {
     const endpoint = yield* TokenEndpoint
     const store = yield* latestAndWrite(options)
     const scope = yield* Effect.scope
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<TokenEvent>(), PubSub.shutdown)
     const publish = (event: TokenEvent) => PubSub.publish(pubsub, event)
+    const recorder = yield* Effect.acquireRelease(
+      Effect.map(FiberRef.get(FiberRef.currentMetricLabels), (labels) => Metrics.make(options, labels)),
+      (recorder) => Effect.sync(recorder.close)
+    )
+    const reads = Metrics.reads(recorder)
+    const recordFallback = {
+      RefreshTokenExpired: recorder.bind(Metrics.specs.fallbacks, { "cair.auth.reason": "RefreshTokenExpired" }),
+      RefreshTokenRejected: recorder.bind(Metrics.specs.fallbacks, { "cair.auth.reason": "RefreshTokenRejected" })
+    }
+    const recordInvalidation = recorder.bind(Metrics.specs.invalidations)
+    const recordBackgroundRefresh = (error: CairAuthError | undefined) =>
+      Effect.sync(() => recorder.bind(Metrics.specs.backgroundRefreshes, Metrics.outcome(error))(1))
     const warn = (warnings: ReadonlyArray<string>) =>
       Effect.forEach(warnings, (warning) => Effect.logWarning(`Cair token: ${warning}`), { discard: true })
 
@@ -66,11 +80,15 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
     const requestWithCredentials = Effect.map(endpoint.requestToken, (issued) => [issued, "credentials"] as const)
 
     const fallBack = (reason: "RefreshTokenExpired" | "RefreshTokenRejected", cause?: RefreshTokenRejected) =>
-      Effect.logWarning(
-        reason === "RefreshTokenExpired"
-          ? "Cair refresh token has expired; requesting a new token with the client credentials"
-          : `Cair refresh token was rejected (HTTP ${cause?.status}); requesting a new token with the client credentials`
-      ).pipe(Effect.zipRight(publish(TokenEvent.FellBack({ reason, cause }))), Effect.zipRight(requestWithCredentials))
+      Effect.sync(() => recordFallback[reason](1)).pipe(
+        Effect.zipRight(Effect.logWarning(
+          reason === "RefreshTokenExpired"
+            ? "Cair refresh token has expired; requesting a new token with the client credentials"
+            : `Cair refresh token was rejected (HTTP ${cause?.status}); requesting a new token with the client credentials`
+        )),
+        Effect.zipRight(publish(TokenEvent.FellBack({ reason, cause }))),
+        Effect.zipRight(requestWithCredentials)
+      )
 
     /** One cycle: a newer token from the store, else the refresh token, else the credentials. */
     const obtain = (previous: TokenState.Entry | undefined, at: TokenState.Now) =>
@@ -143,7 +161,11 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
         const [issued, source] = yield* obtain(s.entry, yield* now)
         return yield* succeeded(issued, source)
       }).pipe(
-        Effect.tapError((error) => failed(error, background)),
+        Effect.tapBoth({
+          onSuccess: () => background ? recordBackgroundRefresh(undefined) : Effect.void,
+          onFailure: (error) =>
+            background ? Effect.zipRight(recordBackgroundRefresh(error), failed(error, true)) : failed(error, false)
+        }),
         Effect.onExit((exit) =>
           Exit.isSuccess(exit)
             ? Deferred.done(deferred, exit)
@@ -169,6 +191,15 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
       expired: "Cair token: expired, renewing"
     } as const
 
+    /** A caller waiting for a token request: counted once it has the token (or the error). */
+    const wait = (flight: TokenState.Flight): Effect.Effect<CairAuth.AccessToken, CairAuthError> =>
+      Effect.onExit(Deferred.await(flight), (exit) =>
+        Exit.isSuccess(exit)
+          ? Effect.clockWith((clock) => Effect.sync(() => reads.waited(exit.value, readNow(clock))))
+          : Exit.isInterrupted(exit)
+          ? Effect.void
+          : Effect.sync(reads.failed))
+
     /**
      * The slow path: `TokenState.decide`, atomically with what it decides (hand out the token and perhaps start
      * a background refresh, join the request under way, fail with the last error, wait out a rest, or start a
@@ -182,6 +213,7 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
               const decision = TokenState.decide(s, at, force)
               switch (decision._tag) {
                 case "Serve": {
+                  reads.cached(decision.token, at)
                   if (!decision.refresh) {
                     return [Effect.succeed(decision.token), s]
                   }
@@ -198,11 +230,12 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
                   return [
                     Effect.zipRight(
                       Effect.logDebug("Cair token: joining the request under way"),
-                      restore(Deferred.await(decision.flight))
+                      restore(wait(decision.flight))
                     ),
                     s
                   ]
                 case "Fail":
+                  reads.failed()
                   return [Effect.fail(decision.error), s]
                 case "Wait":
                   return [
@@ -214,7 +247,7 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
                   return [
                     Effect.logDebug(startReason[decision.reason]).pipe(
                       Effect.zipRight(fork),
-                      Effect.zipRight(restore(Deferred.await(deferred)))
+                      Effect.zipRight(restore(wait(deferred)))
                     ),
                     next
                   ]
@@ -227,18 +260,21 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
     const refresh = demand(true)
 
     /**
-     * The hot path: one `Ref` read, one reading of both clocks and `decide`, which allocates nothing while the
-     * token is fresh and the clocks agree. `select` picks what the caller wants in the same step, so
-     * `accessToken` costs no more than `get`. Anything but a plain hand-out goes through `demand`, which
+     * The hot path: one `Ref` read, one reading of both clocks, `decide` (which allocates nothing while the
+     * token is fresh and the clocks agree) and one count. `select` picks what the caller wants in the same step,
+     * so `accessToken` costs no more than `get`. Anything but a plain hand-out goes through `demand`, which
      * decides again atomically.
      */
     const read = <A>(select: (token: CairAuth.AccessToken) => A): Effect.Effect<A, CairAuthError> =>
       Effect.flatMap(Ref.get(state), (s) =>
         Effect.clockWith((clock) => {
-          const decision = TokenState.decide(s, readNow(clock))
-          return decision._tag === "Serve" && !decision.refresh
-            ? Effect.succeed(select(decision.token))
-            : Effect.map(acquire, select)
+          const at = readNow(clock)
+          const decision = TokenState.decide(s, at)
+          if (decision._tag === "Serve" && !decision.refresh) {
+            reads.cached(decision.token, at)
+            return Effect.succeed(select(decision.token))
+          }
+          return Effect.map(acquire, select)
         }))
 
     const invalidateWhere = (matches: (entry: TokenState.Entry) => boolean) =>
@@ -250,6 +286,7 @@ export const make = (options: LifetimeOptions & ClientOptions) =>
         const generation = entry.view.generation
         return [
           Effect.logDebug(`Cair token: generation ${generation} invalidated`).pipe(
+            Effect.zipRight(Effect.sync(() => recordInvalidation(1))),
             Effect.zipRight(publish(TokenEvent.Invalidated({ generation }))),
             Effect.asVoid
           ),

@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import type * as CairAuth from "../CairAuth.js"
 import { InvalidOptions } from "../CairAuthError.js"
 import type { TokenRequestFailed } from "../CairAuthError.js"
+import type * as CairAuthMetrics from "../CairAuthMetrics.js"
 
 /** @internal */
 export const defaultBaseUrl = "https://forecaster.cairhealth.com"
@@ -36,6 +37,8 @@ export interface ResolvedOptions {
   readonly requestTimeoutMs: number
   readonly maxRetries: number
   readonly retrySchedule: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
+  readonly metrics: boolean
+  readonly meterProvider: CairAuthMetrics.MeterProvider | undefined
 }
 
 /**
@@ -105,6 +108,29 @@ const duration = (
   return invalid(option, `must be a number of milliseconds ${bounds}, got ${shown(value)}`)
 }
 
+const isMeterProvider = (u: unknown): u is CairAuthMetrics.MeterProvider =>
+  typeof u === "object" && u !== null && typeof (u as { readonly getMeter?: unknown }).getMeter === "function"
+
+/**
+ * `metrics` and `meterProvider`, for `resolveOptions` and `CairAuth.make`.
+ *
+ * @internal
+ */
+export const resolveMetricsOptions = (
+  options: Pick<Options, "metrics" | "meterProvider">
+): Either.Either<Pick<ResolvedOptions, "metrics" | "meterProvider">, InvalidOptions> => {
+  const metrics: unknown = options.metrics ?? true
+  if (typeof metrics !== "boolean") return invalid("metrics", `must be true or false, got ${shown(metrics)}`)
+  const meterProvider: unknown = options.meterProvider
+  if (meterProvider !== undefined && !isMeterProvider(meterProvider)) {
+    return invalid(
+      "meterProvider",
+      `must be an OpenTelemetry MeterProvider (an object with getMeter), got ${shown(meterProvider)}`
+    )
+  }
+  return Either.right({ metrics, meterProvider })
+}
+
 /**
  * Checks the options given by a user and fills in the defaults: every option for its type and its range.
  * Never echoes the secret.
@@ -137,6 +163,7 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
     if (retrySchedule !== undefined && !Schedule.isSchedule(retrySchedule)) {
       return yield* invalid("retrySchedule", `must be a Schedule, got ${shown(retrySchedule)}`)
     }
+    const { meterProvider, metrics } = yield* resolveMetricsOptions(options)
     return {
       clientId: options.clientId,
       clientSecret: Redacted.isRedacted(secret) ? secret as Redacted.Redacted<string> : Redacted.make(value),
@@ -148,7 +175,9 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
         max: maxRequestTimeoutMs
       })) ?? defaultRequestTimeoutMs,
       maxRetries,
-      retrySchedule: options.retrySchedule
+      retrySchedule: options.retrySchedule,
+      metrics,
+      meterProvider
     }
   })
 

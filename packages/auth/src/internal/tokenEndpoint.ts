@@ -3,12 +3,16 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import { flow, identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -25,6 +29,7 @@ import {
 } from "../CairAuthError.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import { ClientCredentials, RefreshRequest, TokenSet } from "../TokenSet.js"
+import * as Metrics from "./metrics.js"
 import { isRedirect, redirectOrigin, withoutRedirects } from "./noRedirects.js"
 import type { ResolvedOptions } from "./options.js"
 import { parseRetryAfter } from "./retryAfter.js"
@@ -183,20 +188,61 @@ const parseTokenSet = (
   )
 }
 
+/**
+ * `error.type` of an attempt's span, after the OpenTelemetry HTTP conventions: the status code when the server
+ * answered one, else what went wrong.
+ */
+const errorType = (error: Permanent | TokenRequestFailed): string => {
+  if (error._tag === "MalformedTokenResponse") return error._tag
+  if (error._tag !== "TokenRequestFailed") return String(error.status)
+  return error.status !== undefined ? String(error.status) : error.reason === "Timeout" ? "timeout" : "transport"
+}
+
+/** The attributes of an attempt's span, after the OpenTelemetry HTTP client conventions. Nothing secret. */
+const attemptAttributes = (endpoint: string) => {
+  const url = new URL(endpoint)
+  return {
+    "http.request.method": "POST",
+    "server.address": url.hostname,
+    "server.port": url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port),
+    // The base URL carries no user name, password, query or fragment (`parseBaseUrl` refuses them).
+    "url.full": endpoint,
+    "url.template": url.pathname
+  }
+}
+
+/** Adds the current span's `traceparent` to a request, as the HTTP client does for the spans it makes. */
+const propagate = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.flatMap(FiberRef.get(HttpClient.currentTracerPropagation), (enabled) =>
+    enabled
+      ? Effect.map(
+        Effect.option(Effect.currentSpan),
+        Option.match({
+          onNone: () => request,
+          onSome: (span) => HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+        })
+      )
+      : Effect.succeed(request))
+
 /** @internal */
 export const makeResolved = (options: ResolvedOptions) =>
   Effect.gen(function*() {
+    // The spans of the attempts are ours (with `http.request.resend_count`): not the HTTP client's as well.
     const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(options.baseUrl), HttpClientRequest.acceptJson))
+      HttpClient.mapRequest(flow(HttpClientRequest.prependUrl(options.baseUrl), HttpClientRequest.acceptJson)),
+      HttpClient.withTracerDisabledWhen(() => true)
     )
+    const recorder = Metrics.make(options, yield* FiberRef.get(FiberRef.currentMetricLabels))
 
     const send = <E extends Permanent>(
+      name: "token" | "refresh",
       path: string,
       request: Effect.Effect<HttpClientRequest.HttpClientRequest>,
       rejected: (status: number) => Option.Option<E>
     ): Effect.Effect<TokenEndpoint.IssuedTokenSet, E | TokenRequestFailed | MalformedTokenResponse> => {
       const endpoint = options.baseUrl + path
       const origin = originOf(endpoint)
+      const attributes = attemptAttributes(endpoint)
       const failed = (
         reason: TokenRequestFailed["reason"],
         description: string,
@@ -211,9 +257,12 @@ export const makeResolved = (options: ResolvedOptions) =>
         TokenRequestFailed
       > = Effect.gen(function*() {
         const sentAt = yield* Clock.currentTimeMillis
-        const response = yield* withoutRedirects(Effect.flatMap(request, client.execute))
+        const response = yield* withoutRedirects(
+          request.pipe(Effect.flatMap(propagate), Effect.flatMap(client.execute))
+        )
         const receivedAt = yield* Clock.currentTimeMillis
         const status = response.status
+        yield* Effect.annotateCurrentSpan("http.response.status_code", status)
         // The body holds the client secret or a refresh token: a redirect is never followed (a 307 would send
         // it on), and an answer from elsewhere (an app's HttpClient that follows by itself) is not used.
         if (isRedirect(status)) {
@@ -275,24 +324,74 @@ export const makeResolved = (options: ResolvedOptions) =>
               : "no more attempts")
         )
 
+      /**
+       * One attempt in a span of its own. A permanent error fails the span too (a 4xx is an error of a client
+       * span), then goes back to the success channel: it is not retried.
+       */
+      const spanned = (
+        resendCount: number
+      ): Effect.Effect<
+        Either.Either<TokenEndpoint.IssuedTokenSet, E | MalformedTokenResponse>,
+        TokenRequestFailed
+      > =>
+        attempt.pipe(
+          Effect.flatMap(Either.match({ onLeft: Effect.fail, onRight: Effect.succeed })),
+          Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", errorType(error))),
+          Effect.withSpan(`POST ${attributes["url.template"]}`, {
+            kind: "client",
+            attributes: resendCount === 0 ? attributes : { ...attributes, "http.request.resend_count": resendCount }
+          }),
+          Effect.map(Either.right),
+          Effect.catchIf(
+            (error): error is E | MalformedTokenResponse => error._tag !== "TokenRequestFailed",
+            (error) => Effect.succeed(Either.left(error))
+          )
+        )
+
+      const retried = (reason: TokenRequestFailed["reason"]) =>
+        recorder.bind(Metrics.specs.tokenRequestRetries, { "cair.auth.endpoint": name, "cair.auth.reason": reason })
+
       const cycle = Effect.suspend(() => {
         let attempts = 0
-        return Effect.zipRight(Effect.sync(() => attempts++), attempt).pipe(
+        let last: TokenRequestFailed | undefined
+        return Effect.suspend(() => {
+          if (last !== undefined) retried(last.reason)(1)
+          return spanned(attempts++)
+        }).pipe(
+          Effect.tapError((error) => Effect.sync(() => (last = error))),
           Effect.retry({ schedule: retryPolicy(options, endpoint), while: (error) => error.isTransient }),
-          Effect.tapError((error) => gaveUp(error, attempts))
+          Effect.tapError((error) => gaveUp(error, attempts)),
+          Effect.flatMap(identity),
+          Effect.ensuring(Effect.suspend(() => Effect.annotateCurrentSpan("cair.auth.attempts", attempts)))
         )
       })
 
+      /** The request's count and duration, once it is over (not when it was interrupted). */
+      const measured = <A, E1 extends Permanent | TokenRequestFailed>(self: Effect.Effect<A, E1>) =>
+        Effect.flatMap(Clock.currentTimeNanos, (start) =>
+          Effect.onExit(self, (exit) => {
+            const error = Exit.isSuccess(exit) ? undefined : Cause.failureOption(exit.cause)
+            if (error !== undefined && Option.isNone(error)) return Effect.void
+            return Effect.map(Clock.currentTimeNanos, (end) => {
+              const attributes = {
+                "cair.auth.endpoint": name,
+                ...Metrics.outcome(error?.value)
+              }
+              recorder.bind(Metrics.specs.tokenRequests, attributes)(1)
+              recorder.bind(Metrics.specs.tokenRequestDuration, attributes)(Number(end - start) / 1e9)
+            })
+          }))
+
       return cycle.pipe(
-        Effect.flatMap(identity),
-        Effect.withSpan(`CairAuth POST ${path}`, {
-          kind: "client",
-          attributes: { "cair.client_id": options.clientId, "url.full": endpoint }
+        measured,
+        Effect.withSpan(`TokenEndpoint.${name === "token" ? "requestToken" : "refresh"}`, {
+          attributes: { "cair.client_id": options.clientId, "cair.auth.endpoint": name }
         })
       )
     }
 
     const requestToken = send(
+      "token",
       "/api/token",
       secretBodyJson(ClientCredentials)(
         HttpClientRequest.post("/api/token"),
@@ -307,6 +406,7 @@ export const makeResolved = (options: ResolvedOptions) =>
     const refreshBody = secretBodyJson(RefreshRequest)
     const refresh = (refreshToken: Redacted.Redacted<string>) =>
       send(
+        "refresh",
         "/api/refresh",
         refreshBody(
           HttpClientRequest.post("/api/refresh"),
