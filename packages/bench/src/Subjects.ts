@@ -32,6 +32,8 @@ export interface SubjectOptions {
   readonly fetchImpl?: Fetch | undefined
   /** A refresh starts once less than this remains of a token's life (for every subject alike). */
   readonly refreshWindowMs?: number | undefined
+  /** The `metrics` option of ours. Default on. */
+  readonly metrics?: boolean | undefined
 }
 
 /** A `fetch` that calls `onTokenRequest` when a request to the token endpoints starts. */
@@ -59,7 +61,8 @@ export const effectLayer = (server: Endpoint, options: SubjectOptions = {}) =>
     clientId: server.clientId,
     clientSecret: server.clientSecret,
     baseUrl: server.url,
-    refreshWindowMs: options.refreshWindowMs
+    refreshWindowMs: options.refreshWindowMs,
+    metrics: options.metrics
   }).pipe(
     Layer.provide(FetchHttpClient.layer),
     Layer.provide(Layer.succeed(FetchHttpClient.Fetch, options.fetchImpl ?? globalThis.fetch)),

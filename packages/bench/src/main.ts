@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: runs the five benchmarks against a fake Cair server on 127.0.0.1 and prints one Markdown table.
- * Writes nothing else; stops the server and every client, and exits by itself.
+ * Writes nothing else; stops the server and every client, and exits by itself. `pnpm bench 1 3` runs the first
+ * and third only.
  */
 import * as CachedRead from "./benchmarks/CachedRead.js"
 import * as ColdStart from "./benchmarks/ColdStart.js"
@@ -17,10 +18,17 @@ const deadline = setTimeout(() => {
 }, 10 * 60 * 1000)
 deadline.unref()
 
+const benchmarks = [CachedRead, ColdStart, Refresh, Throughput, Memory]
+const chosen = process.argv.slice(2).map(Number)
+if (chosen.some((n) => !Number.isInteger(n) || n < 1 || n > benchmarks.length)) {
+  process.stderr.write(`bench: the benchmarks are numbered 1 to ${benchmarks.length}, got ${process.argv.slice(2)}\n`)
+  process.exit(2)
+}
+
 const server = await FakeServer.start()
 const rows: Array<Row> = []
 try {
-  for (const bench of [CachedRead, ColdStart, Refresh, Throughput, Memory]) {
+  for (const bench of chosen.length === 0 ? benchmarks : chosen.map((n) => benchmarks[n - 1]!)) {
     for (const row of await bench.run(server)) rows.push(row)
     await server.resetLog()
   }

@@ -1,6 +1,7 @@
 import { constVoid } from "effect/Function"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
 import type * as CairAuth from "../CairAuth.js"
 import type * as CairAuthMetrics from "../CairAuthMetrics.js"
@@ -11,9 +12,9 @@ import type { Now } from "./tokenState.js"
  * into Effect's metric registry (what `Metric.snapshot` and `@effect/opentelemetry` read) and, when the options
  * name one, into an OpenTelemetry `MeterProvider`.
  *
- * Updates go straight to the registry's hook with a label array made once per attribute set: `Metric.increment`
- * on a `Metric.tagged` metric looks the series up in the registry on every update (several microseconds), which
- * the cached read cannot afford. The labels are the metric's `unit` (the convention `@effect/opentelemetry`
+ * Each attribute set gets a metric of its own whose key holds the labels, made once: its update goes straight to
+ * the registry's hook. `Metric.increment` on a `Metric.tagged` metric looks the series up in the registry on
+ * every update (several microseconds), which the cached read cannot afford. The labels are the metric's `unit` (the convention `@effect/opentelemetry`
  * reads the unit from), `cair.client_id`, the metric labels in force when the client was built
  * (`Effect.tagMetrics` around the layer), then the metric's own attributes.
  */
@@ -134,18 +135,13 @@ export const descriptors: ReadonlyArray<CairAuthMetrics.Descriptor> = Object.val
 type Spec = (typeof specs)[keyof typeof specs]
 type Attributes = Readonly<Record<string, string>>
 
-const effectMetrics = new Map<string, Metric.Metric<any, number, unknown>>(
-  descriptors.map((spec) => [
-    spec.name,
-    spec.instrument === "counter"
-      ? Metric.counter(spec.name, { description: spec.description, incremental: true })
-      : Metric.histogram(spec.name, MetricBoundaries.fromIterable(spec.boundaries ?? []), spec.description)
-  ])
-)
+/** The key of a descriptor's metric in Effect's registry, before its labels. */
+const keyOf = (spec: CairAuthMetrics.Descriptor): MetricKey.MetricKey<any> =>
+  spec.instrument === "counter"
+    ? MetricKey.counter(spec.name, { description: spec.description, incremental: true })
+    : MetricKey.histogram(spec.name, MetricBoundaries.fromIterable(spec.boundaries ?? []), spec.description)
 
-/** The Effect metric of a descriptor: what `Metric.snapshot` lists under its name. @internal */
-export const effectMetric = (spec: CairAuthMetrics.Descriptor): Metric.Metric<any, number, unknown> =>
-  effectMetrics.get(spec.name)!
+const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
 /** Records one value of one metric for a fixed set of attributes. */
 type Record1 = (value: number) => void
@@ -231,24 +227,27 @@ export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLa
       ...inherited,
       ...Object.entries(attributes).map(([k, v]) => MetricLabel.make(k, v))
     ]
-    const metric = effectMetric(spec)
+    // A metric whose key holds the labels: its update finds the registry's hook in a variable.
+    const metric: Metric.Metric<any, number, unknown> = Metric.fromMetricKey(
+      MetricKey.taggedWithLabels(keyOf(spec), labels)
+    )
     if (meter === undefined) {
-      record = (value) => metric.unsafeUpdate(value, labels)
+      record = (value) => metric.unsafeUpdate(value, noLabels)
     } else if (spec === specs.reads) {
       const entry = sum(spec, all)
       record = (value) => {
-        metric.unsafeUpdate(value, labels)
+        metric.unsafeUpdate(value, noLabels)
         entry.value += value
       }
     } else {
       const otel = instrument(spec)!
       record = "add" in otel
         ? (value) => {
-          metric.unsafeUpdate(value, labels)
+          metric.unsafeUpdate(value, noLabels)
           otel.add(value, all)
         }
         : (value) => {
-          metric.unsafeUpdate(value, labels)
+          metric.unsafeUpdate(value, noLabels)
           otel.record(value, all)
         }
     }

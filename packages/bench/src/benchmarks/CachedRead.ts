@@ -29,6 +29,10 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
   const runtime = Subjects.effectRuntime(server)
   const auth = await runtime.runPromise(CairAuth.CairAuth)
   await runtime.runPromise(auth.accessToken)
+  // The same service with `metrics: false`: what the metrics cost the hot path.
+  const runtimeOff = Subjects.effectRuntime(server, { metrics: false })
+  const authOff = await runtimeOff.runPromise(CairAuth.CairAuth)
+  await runtimeOff.runPromise(authOff.accessToken)
 
   const google = new OAuth2Client()
   google.setCredentials({ access_token: cached, expiry_date: Date.now() + 60 * 60 * 1000 })
@@ -53,6 +57,12 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
       for (let i = 0; i < n; i++) yield* auth.accessToken
       return performance.now() - start
     })
+  const effectOffLoop = (n: number) =>
+    Effect.gen(function*() {
+      const start = performance.now()
+      for (let i = 0; i < n; i++) yield* authOff.accessToken
+      return performance.now() - start
+    })
   const effectGetLoop = (n: number) =>
     Effect.gen(function*() {
       const start = performance.now()
@@ -69,6 +79,7 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
   const loops: Record<string, Loop> = {
     "effect": (n) => runtime.runPromise(effectLoop(n)),
     "effect-floor": (n) => runtime.runPromise(effectFloorLoop(n)),
+    "effect-metrics-off": (n) => runtimeOff.runPromise(effectOffLoop(n)),
     "effect-get": (n) => runtime.runPromise(effectGetLoop(n)),
     "adapter": async (n) => {
       const start = performance.now()
@@ -122,6 +133,7 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
 
   await client.close()
   await runtime.dispose()
+  await runtimeOff.dispose()
 
   /** Medians over the rounds; a ratio is the median of the per-round ratios (both measured in the same round). */
   const ns = (name: string) => median(perRound.map((round) => round[name]!))
@@ -129,6 +141,7 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
     names.includes(to) ? median(perRound.map((round) => round[name]! / round[to]!)) : undefined
   const ours = (name: "effect" | "adapter") => Object.fromEntries(peers.map((peer) => [peer, ratio(name, peer)]))
   const effectRatio = ratio("effect", "effect-floor")!
+  const metricsRatio = ratio("effect", "effect-metrics-off")!
   const adapterRatio = ratio("adapter", "adapter-floor")!
   const adapterBeatsPeers = ["google", "aws", "azure"].every((peer) => ratio("adapter", peer)! < 1)
   const perRead = (name: string) => `${ns(name).toFixed(0)} ns/read`
@@ -148,6 +161,18 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
       floor: effectRatio,
       vs: ours("effect"),
       target: met(effectRatio <= 1.5, "≤ 1.5× floor")
+    },
+    {
+      bench,
+      subject: "CairAuth.accessToken, metrics: false",
+      result: perRead("effect-metrics-off"),
+      floor: ratio("effect-metrics-off", "effect-floor")
+    },
+    {
+      bench,
+      subject: "metrics on ÷ metrics off (accessToken)",
+      result: `${metricsRatio.toFixed(3)}× (median of per-round ratios)`,
+      target: met(metricsRatio <= 1.1, "≤ 1.1× metrics off")
     },
     {
       bench,
