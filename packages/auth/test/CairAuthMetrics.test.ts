@@ -17,6 +17,8 @@ import { readFileSync } from "node:fs"
 import * as CairAuth from "../src/CairAuth.js"
 import * as CairAuthMetrics from "../src/CairAuthMetrics.js"
 import * as CairHttpClient from "../src/CairHttpClient.js"
+import * as TokenEndpoint from "../src/TokenEndpoint.js"
+import * as TokenStore from "../src/TokenStore.js"
 import type { RecordedRequest, Reply } from "./fixtures.js"
 import { jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
 import { countersOf, histogramsOf, recordingMeterProvider } from "./utils/metrics.js"
@@ -170,8 +172,26 @@ describe("CairAuthMetrics", () => {
       expect(yield* counters).toEqual({
         "cair.auth.token.requests{cair.auth.endpoint=token,cair.auth.outcome=ok}": 1,
         "cair.auth.token.requests{cair.auth.endpoint=refresh,cair.auth.outcome=ok}": 1,
-        "cair.auth.invalidations{}": 1,
+        "cair.auth.invalidations{cair.auth.reason=unauthorized}": 1,
         "cair.auth.token.reads{cair.auth.read=waited}": 2
+      })
+    }))
+
+  it.scoped("an API that rejects every token: renewals refused by the rest, the 401s returned", () =>
+    Effect.gen(function*() {
+      const { client, counters } = yield* setup(issuing(600_000, 86_400_000, () => jsonResponse(401, {})))
+      for (let i = 0; i < 2; i++) {
+        expect((yield* client.execute(HttpClientRequest.get("/api/eligibility/v1"))).status).toBe(401)
+      }
+      // The first 401 renews; the second fresh token rejected starts the rest: that 401, and the next call's,
+      // are returned without a new token.
+      expect(yield* counters).toEqual({
+        "cair.auth.token.requests{cair.auth.endpoint=token,cair.auth.outcome=ok}": 1,
+        "cair.auth.token.requests{cair.auth.endpoint=refresh,cair.auth.outcome=ok}": 1,
+        "cair.auth.invalidations{cair.auth.reason=unauthorized}": 2,
+        "cair.auth.renewals_refused{}": 2,
+        "cair.auth.token.reads{cair.auth.read=waited}": 2,
+        "cair.auth.token.reads{cair.auth.read=cached}": 1
       })
     }))
 
@@ -224,6 +244,46 @@ describe("CairAuthMetrics", () => {
       })
     }))
 
+  it.scoped("a shared store that fails: each failed operation counted, the token obtained all the same", () =>
+    Effect.gen(function*() {
+      const clientId = `metrics-${++clients}`
+      const down = new TokenStore.TokenStoreError({ reason: "Unavailable", operation: "latest", description: "down" })
+      const failing = (opens: boolean) =>
+        Layer.effect(
+          TokenStore.TokenStore,
+          Effect.map(TokenStore.makeMemory, (memory) =>
+            TokenStore.TokenStore.of({
+              forClient: (client) =>
+                opens
+                  ? Effect.map(memory.forClient(client), (slot) => ({
+                    ...slot,
+                    latest: Effect.fail(down),
+                    put: () => Effect.fail(down)
+                  }))
+                  : Effect.fail(down)
+            }))
+        )
+      for (const opens of [true, false]) {
+        const http = yield* scriptedHttp(issuing())
+        const auth = yield* Layer.build(
+          Layer.scoped(CairAuth.CairAuth, CairAuth.make({ clientId })).pipe(
+            Layer.provide(TokenEndpoint.layer({ clientId, clientSecret: secrets.clientSecret, baseUrl })),
+            Layer.provide(failing(opens)),
+            Layer.provide(http.layer)
+          )
+        ).pipe(Effect.map(Context.get(CairAuth.CairAuth)))
+        yield* auth.accessToken
+      }
+      // Opened: the read at start, the read before the request and the write after it fail. Not opened: once.
+      expect(yield* countersOf(clientId)).toEqual({
+        "cair.auth.store.fallbacks{cair.auth.reason=read}": 2,
+        "cair.auth.store.fallbacks{cair.auth.reason=write}": 1,
+        "cair.auth.store.fallbacks{cair.auth.reason=unavailable}": 1,
+        "cair.auth.token.requests{cair.auth.endpoint=token,cair.auth.outcome=ok}": 2,
+        "cair.auth.token.reads{cair.auth.read=waited}": 2
+      })
+    }))
+
   it.scoped("metrics: false records nothing", () =>
     Effect.gen(function*() {
       const { auth, counters, histograms } = yield* setup(issuing(), { metrics: false })
@@ -265,7 +325,7 @@ describe("CairAuthMetrics", () => {
       expect(meter.measurements.filter((m) => m.instrument !== "cair.auth.token.request.duration")).toEqual([
         { instrument: "cair.auth.token.requests", value: 1, attributes: { ...id, ...ok("token") } },
         { instrument: "cair.auth.token.remaining_lifetime", value: 600, attributes: id },
-        { instrument: "cair.auth.invalidations", value: 1, attributes: id },
+        { instrument: "cair.auth.invalidations", value: 1, attributes: { ...id, "cair.auth.reason": "invalidate" } },
         { instrument: "cair.auth.token.requests", value: 1, attributes: { ...id, ...ok("refresh") } },
         { instrument: "cair.auth.token.remaining_lifetime", value: 600, attributes: id }
       ])

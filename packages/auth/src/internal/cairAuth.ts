@@ -49,7 +49,6 @@ const sameToken = (entry: TokenState.Entry, target: Redacted.Redacted<string> | 
 export const make = (options: LifetimeOptions & ClientOptions & Metrics.RecorderOptions) =>
   Effect.gen(function*() {
     const endpoint = yield* TokenEndpoint
-    const store = yield* latestAndWrite(options)
     const scope = yield* Effect.scope
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<TokenEvent>(), PubSub.shutdown)
     const publish = (event: TokenEvent) => PubSub.publish(pubsub, event)
@@ -57,12 +56,18 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
       Effect.map(FiberRef.get(FiberRef.currentMetricLabels), (labels) => Metrics.make(options, labels)),
       (recorder) => Effect.sync(recorder.close)
     )
+    const store = yield* latestAndWrite(
+      options,
+      (reason) => recorder.bind(Metrics.specs.storeFallbacks, { "cair.auth.reason": reason })(1)
+    )
     const reads = Metrics.reads(recorder)
     const recordFallback = {
       RefreshTokenExpired: recorder.bind(Metrics.specs.fallbacks, { "cair.auth.reason": "RefreshTokenExpired" }),
       RefreshTokenRejected: recorder.bind(Metrics.specs.fallbacks, { "cair.auth.reason": "RefreshTokenRejected" })
     }
-    const recordInvalidation = recorder.bind(Metrics.specs.invalidations)
+    const recordInvalidation = recorder.bind(Metrics.specs.invalidations, { "cair.auth.reason": "invalidate" })
+    const record401Invalidation = recorder.bind(Metrics.specs.invalidations, { "cair.auth.reason": "unauthorized" })
+    const recordRenewalRefused = recorder.bind(Metrics.specs.renewalsRefused)
     const recordBackgroundRefresh = (error: CairAuthError | undefined) =>
       Effect.sync(() => recorder.bind(Metrics.specs.backgroundRefreshes, Metrics.outcome(error))(1))
     const warn = (warnings: ReadonlyArray<string>) =>
@@ -301,6 +306,8 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
           // A token that is not the current one is of an older generation: the 401 is late.
           const generation = s.entry !== undefined && sameToken(s.entry, token) ? s.entry.view.generation : -1
           const result = TokenState.rejected(s, generation, at)
+          if (result.invalidated) record401Invalidation(1)
+          if (!result.retry) recordRenewalRefused(1)
           if (!result.invalidated) return [Effect.succeed(result.retry), s]
           const invalidation = Effect.logDebug(`Cair API answered 401 to token generation ${generation}`).pipe(
             Effect.zipRight(publish(TokenEvent.Invalidated({ generation })))

@@ -94,15 +94,16 @@ export const specs = {
   invalidations: counter(
     "cair.auth.invalidations",
     "{invalidation}",
-    "Access tokens thrown away before their expiry: after a 401 of the Cair API (CairHttpClient, the adapter's " +
-      "fetch), or by invalidate and invalidateToken.",
-    [],
-    "a rate near the rate of token requests: the API rejects fresh tokens (scope, audience, clock)"
+    "Access tokens thrown away before their expiry: reason unauthorized after a 401 of the Cair API " +
+      "(CairHttpClient, the adapter's fetch), reason invalidate by invalidate and invalidateToken.",
+    ["cair.auth.reason"],
+    "reason unauthorized at a rate near the rate of token requests: the API rejects fresh tokens (scope, " +
+      "audience, clock)"
   ),
   renewalsRefused: counter(
     "cair.auth.renewals_refused",
     "{renewal}",
-    "Token renewals a 401 asked for and the rest after repeated 401s refused: the 401 was returned as it was.",
+    "401s of the Cair API answered without a new token: fresh tokens kept being rejected, and renewals rest.",
     [],
     "any, sustained: the API rejects every new token (scope, audience, clock)"
   ),
@@ -123,7 +124,8 @@ export const specs = {
   storeFallbacks: counter(
     "cair.auth.store.fallbacks",
     "{fallback}",
-    "Token cycles that went on without the shared store because it failed (Redis unreachable or erroring).",
+    "Store operations that failed, after which the token cycle went on without the store: reason unavailable " +
+      "(it could not be opened), read or write (Redis unreachable or erroring).",
     ["cair.auth.reason"],
     "any, sustained: the store is down and every process requests its own token"
   )

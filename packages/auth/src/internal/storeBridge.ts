@@ -13,17 +13,23 @@ export interface ClientOptions {
   readonly clientSecret?: Redacted.Redacted<string> | undefined
 }
 
-const logged = (operation: string) => (error: TokenStoreError) =>
-  Effect.logDebug(`Cair token store: ${operation} failed, going on without it: ${error.message}`)
+/** Why a cycle went on without the store: it could not be opened, read or written. @internal */
+export type StoreFallback = "unavailable" | "read" | "write"
 
 /**
  * The token store as the core reads and writes it today: the latest usable token set, and a write
- * after each token obtained. A store that fails is skipped (each store logs its own outages once).
+ * after each token obtained. A store that fails is skipped (each store logs its own outages once), and
+ * `fellBack` is told (the metric `cair.auth.store.fallbacks`).
  *
  * @internal
  */
-export const latestAndWrite = (options: ClientOptions) =>
+export const latestAndWrite = (options: ClientOptions, fellBack: (reason: StoreFallback) => void) =>
   Effect.gen(function*() {
+    const logged = (operation: "read" | "write") => (error: TokenStoreError) =>
+      Effect.zipRight(
+        Effect.sync(() => fellBack(operation)),
+        Effect.logDebug(`Cair token store: ${operation} failed, going on without it: ${error.message}`)
+      )
     const client: Client = {
       clientId: options.clientId,
       baseUrl: options.baseUrl ?? defaultBaseUrl,
@@ -32,7 +38,10 @@ export const latestAndWrite = (options: ClientOptions) =>
     const slot = yield* Effect.flatMap(TokenStore, (store) => store.forClient(client)).pipe(
       Effect.map(Option.some),
       Effect.catchAll((error) =>
-        Effect.as(Effect.logWarning(`Cair token store not used: ${error.message}`), Option.none())
+        Effect.sync(() => fellBack("unavailable")).pipe(
+          Effect.zipRight(Effect.logWarning(`Cair token store not used: ${error.message}`)),
+          Effect.as(Option.none())
+        )
       )
     )
     if (Option.isNone(slot)) {
