@@ -103,6 +103,7 @@ export interface InstrumentOptions {
  * @category OpenTelemetry
  */
 export interface Counter {
+  /** Adds `value` to the series of `attributes`. */
   add(value: number, attributes?: Attributes): void
 }
 
@@ -118,6 +119,7 @@ export interface Counter {
  * @category OpenTelemetry
  */
 export interface Histogram {
+  /** Records one observation in the series of `attributes`. */
   record(value: number, attributes?: Attributes): void
 }
 
@@ -133,6 +135,7 @@ export interface Histogram {
  * @category OpenTelemetry
  */
 export interface ObservableResult {
+  /** Reports the current value of the series of `attributes`. */
   observe(value: number, attributes?: Attributes): void
 }
 
@@ -149,7 +152,9 @@ export interface ObservableResult {
  * @category OpenTelemetry
  */
 export interface ObservableCounter {
+  /** Calls `callback` at each collection; `@cair/auth` reports its sums there. */
   addCallback(callback: (result: ObservableResult) => void): void
+  /** Stops calling `callback`: done when the client closes. */
   removeCallback(callback: (result: ObservableResult) => void): void
 }
 
@@ -167,8 +172,11 @@ export interface ObservableCounter {
  * @category OpenTelemetry
  */
 export interface Meter {
+  /** A monotonic counter, for the counts recorded off the hot path. */
   createCounter(name: string, options?: InstrumentOptions): Counter
+  /** A histogram; `advice.explicitBucketBoundaries` carries the buckets of `descriptors`. */
   createHistogram(name: string, options?: InstrumentOptions): Histogram
+  /** A counter read at collection, for `cair.auth.token.reads`, counted on the hot path. */
   createObservableCounter(name: string, options?: InstrumentOptions): ObservableCounter
 }
 
@@ -193,5 +201,6 @@ export interface Meter {
  * @category OpenTelemetry
  */
 export interface MeterProvider {
+  /** The meter of `name`: `@cair/auth` asks for `"@cair/auth"`. */
   getMeter(name: string): Meter
 }
