@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -311,6 +312,48 @@ describe("CairAuth", () => {
       yield* TestClock.adjust("5 minutes")
       yield* auth.accessToken
       expect(yield* http.count()).toBe(1)
+    }))
+
+  it.scoped("a Date header beyond a day's correction: the shorter lifetime, with a warning", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2026, 0, 1))
+      for (const [date, usableFor] of [[0, 2_700], [Date.UTC(3000, 0, 1), 1_000]] as const) {
+        const logs = captureLogs()
+        const { auth, http } = yield* setup((request, index) =>
+          Effect.succeed(tokenResponse({ n: index, now: request.at, ttlMs: 3_000, date }))
+        ).pipe(Effect.provide(logs.layer))
+        const token = yield* auth.get.pipe(Effect.provide(logs.layer))
+        const now = yield* Clock.currentTimeMillis
+        // 1970: the 3-second token lives 3 s (was: 56 years). 3000: expired on arrival, served for one rest.
+        expect(token.usableUntil - now).toBe(usableFor)
+        expect(logs.lines.some((line) => line.startsWith("WARN") && line.includes("beyond the 24 h"))).toBe(true)
+        expect(yield* http.count()).toBe(1)
+      }
+    }))
+
+  it.scoped("invalidate during a rest throws the token away but does not end the rest", () =>
+    Effect.gen(function*() {
+      const { auth, http } = yield* setup(
+        (request, index) =>
+          index === 1
+            ? Effect.succeed(jsonResponse(503, {}, { "retry-after": "999999999" }))
+            : issuing()(request, index),
+        { maxRetries: 0 }
+      )
+      yield* auth.accessToken
+      yield* auth.invalidate
+      const error = yield* Effect.flip(auth.accessToken)
+      expect(error).toMatchObject({ _tag: "TokenRequestFailed", status: 503, retryAfterMs: 999_999_999_000 })
+      yield* auth.invalidate
+      expect(yield* Effect.flip(auth.accessToken)).toBe(error)
+      expect(yield* Effect.flip(auth.refresh)).toBe(error)
+      expect(yield* http.count()).toBe(2)
+      // The rest lasts 5 minutes, not 31 years.
+      yield* TestClock.adjust("299 seconds")
+      expect(yield* Effect.flip(auth.accessToken)).toBe(error)
+      yield* TestClock.adjust("1 second")
+      expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(2))
+      expect(yield* http.count()).toBe(3)
     }))
 
   it.scoped("leaves a short token's life alone when the clocks agree (Date has a one-second resolution)", () =>
