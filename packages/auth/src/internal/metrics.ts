@@ -143,6 +143,10 @@ const keyOf = (spec: CairAuthMetrics.Descriptor): MetricKey.MetricKey<any> =>
     ? MetricKey.counter(spec.name, { description: spec.description, incremental: true })
     : MetricKey.histogram(spec.name, MetricBoundaries.fromIterable(spec.boundaries ?? []), spec.description)
 
+const baseMetrics = new Map<string, Metric.Metric<any, number, unknown>>(
+  descriptors.map((spec) => [spec.name, Metric.fromMetricKey(keyOf(spec))])
+)
+
 const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
 /** Records one value of one metric for a fixed set of attributes. */
@@ -154,7 +158,10 @@ type Record1 = (value: number) => void
  * @internal
  */
 export interface Recorder {
-  /** A recorder for a metric and attributes; the same function for the same attributes. */
+  /**
+   * A recorder for a metric and attributes. Its series is made on the first value recorded: a client costs
+   * nothing for what it never records (integrators hold thousands).
+   */
   readonly bind: (spec: Spec, attributes?: Attributes) => Record1
   readonly enabled: boolean
   /** Stops reporting the sums of `hot` counters to the meter. */
@@ -218,7 +225,7 @@ export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLa
     return entry
   }
   const bound = new Map<string, Record1>()
-  const bind = (spec: Spec, attributes: Attributes = {}): Record1 => {
+  const series = (spec: Spec, attributes: Attributes): Record1 => {
     const key = `${spec.name}\u0000${Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join("\u0000")}`
     let record = bound.get(key)
     if (record !== undefined) return record
@@ -229,32 +236,39 @@ export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLa
       ...inherited,
       ...Object.entries(attributes).map(([k, v]) => MetricLabel.make(k, v))
     ]
-    // A metric whose key holds the labels: its update finds the registry's hook in a variable.
-    const metric: Metric.Metric<any, number, unknown> = Metric.fromMetricKey(
-      MetricKey.taggedWithLabels(keyOf(spec), labels)
-    )
+    // The reads are counted on the cached read: a metric whose key holds the labels finds the registry's hook in
+    // a variable. The others go through the metric of their name, which finds it by the labels array.
+    const update: Record1 = spec === specs.reads
+      ? ((metric) => (value) => metric.unsafeUpdate(value, noLabels))(
+        Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(spec), labels))
+      )
+      : ((metric) => (value) => metric.unsafeUpdate(value, labels))(baseMetrics.get(spec.name)!)
     if (meter === undefined) {
-      record = (value) => metric.unsafeUpdate(value, noLabels)
+      record = update
     } else if (spec === specs.reads) {
       const entry = sum(spec, all)
       record = (value) => {
-        metric.unsafeUpdate(value, noLabels)
+        update(value)
         entry.value += value
       }
     } else {
       const otel = instrument(spec)!
       record = "add" in otel
         ? (value) => {
-          metric.unsafeUpdate(value, noLabels)
+          update(value)
           otel.add(value, all)
         }
         : (value) => {
-          metric.unsafeUpdate(value, noLabels)
+          update(value)
           otel.record(value, all)
         }
     }
     bound.set(key, record)
     return record
+  }
+  const bind = (spec: Spec, attributes: Attributes = {}): Record1 => {
+    let record: Record1 | undefined
+    return (value) => (record ??= series(spec, attributes))(value)
   }
   return { bind, enabled: true, close: () => callbacks.splice(0).forEach((remove) => remove()) }
 }
