@@ -339,7 +339,8 @@ export const makeResolved = (options: ResolvedOptions) =>
           Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", errorType(error))),
           Effect.withSpan(`POST ${attributes["url.template"]}`, {
             kind: "client",
-            attributes: resendCount === 0 ? attributes : { ...attributes, "http.request.resend_count": resendCount }
+            attributes: resendCount === 0 ? attributes : { ...attributes, "http.request.resend_count": resendCount },
+            captureStackTrace: false
           }),
           Effect.map(Either.right),
           Effect.catchIf(
@@ -385,7 +386,8 @@ export const makeResolved = (options: ResolvedOptions) =>
       return cycle.pipe(
         measured,
         Effect.withSpan(`TokenEndpoint.${name === "token" ? "requestToken" : "refresh"}`, {
-          attributes: { "cair.client_id": options.clientId, "cair.auth.endpoint": name }
+          attributes: { "cair.client_id": options.clientId, "cair.auth.endpoint": name },
+          captureStackTrace: false
         })
       )
     }
