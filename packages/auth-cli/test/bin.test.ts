@@ -194,10 +194,16 @@ describe("cair-auth token", () => {
     }
   }, timeout)
 
-  it("has no flag for the secret itself: an unknown flag is a usage error", async () => {
-    const result = await runCli(["token", "--client-secret", credentials.clientSecret], env())
-    expect(result.exitCode).toBe(2)
-    expect(result.stdout).toBe("")
+  it("has no flag for the secret itself: a usage error that says why", async () => {
+    for (const args of [["--client-secret", "S3CRET-typed"], ["--client-secret=S3CRET-typed"]]) {
+      const result = await runCli(["token", ...args], env())
+      expect(result.exitCode).toBe(2)
+      expect(result.stdout).toBe("")
+      const lines = result.stderr.split("\n")
+      expect(lines).toHaveLength(2)
+      expect(lines[0]).toMatch(/^cair-auth: there is no --client-secret flag: a flag's value lands in the shell's/)
+      expect(leaks([["stderr", result.stderr]], ["S3CRET-typed"])).toEqual([])
+    }
   }, timeout)
 })
 

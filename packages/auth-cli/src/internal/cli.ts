@@ -8,7 +8,7 @@ import * as LogLevel from "effect/LogLevel"
 import { checkCommand } from "./checkCommand.js"
 import { UsageError } from "./errors.js"
 import { ExitCode } from "./exitCode.js"
-import { reporting } from "./report.js"
+import { printError, reporting } from "./report.js"
 import type { CliEnvironment } from "./settings.js"
 import { tokenCommand } from "./tokenCommand.js"
 
@@ -48,6 +48,11 @@ const footer = HelpDoc.blocks([
   ])
 ])
 
+/** Why `--client-secret` is refused: whoever tries it has just put the secret in the shell's history. */
+const secretFlagHint = "there is no --client-secret flag: a flag's value lands in the shell's history and in ps. " +
+  "Use CAIR_CLIENT_SECRET, --client-secret-file FILE (- for stdin), or type it at the prompt; " +
+  "and consider the secret you typed exposed"
+
 /**
  * Runs `cair-auth` on a command line (`process.argv`: the runtime and the script first) and gives the exit code.
  * Logs go to stderr, from level Warning unless `--log-level` says otherwise: stdout is for the command's output.
@@ -56,12 +61,15 @@ export const run = (
   argv: ReadonlyArray<string>,
   version: string
 ): Effect.Effect<ExitCode, never, CliApp.CliApp.Environment | CliEnvironment> =>
-  Command.run(root, { name: "cair-auth", version, footer })(argv).pipe(
-    Effect.as(ExitCode.ok),
-    Effect.catchAll((error): Effect.Effect<ExitCode> =>
-      // @effect/cli printed its validation errors (an unknown flag, a missing value) already.
-      Effect.succeed(ValidationError.isValidationError(error) ? ExitCode.usage : error.exitCode as ExitCode)
-    ),
-    Logger.withMinimumLogLevel(LogLevel.Warning),
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
-  )
+  // Refused before @effect/cli parses it: its "unknown argument" message would echo `--client-secret=<secret>`.
+  argv.slice(2).some((arg) => arg === "--client-secret" || arg.startsWith("--client-secret="))
+    ? Effect.as(printError(secretFlagHint), ExitCode.usage)
+    : Command.run(root, { name: "cair-auth", version, footer })(argv).pipe(
+      Effect.as(ExitCode.ok),
+      Effect.catchAll((error): Effect.Effect<ExitCode> =>
+        // @effect/cli printed its validation errors (an unknown flag, a missing value) already.
+        Effect.succeed(ValidationError.isValidationError(error) ? ExitCode.usage : error.exitCode as ExitCode)
+      ),
+      Logger.withMinimumLogLevel(LogLevel.Warning),
+      Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
+    )
