@@ -207,36 +207,36 @@ export const resolve = (
       secretSource = "--client-secret-file"
     }
 
-    const values = (extra: Option.Option<Redacted.Redacted<string>>) => {
+    // What CairAuth.config reads: the environment, the flags over it, and the secret from the file or the prompt.
+    const values = () => {
       const map = new Map<string, string>()
       for (const [name, value] of Object.entries(environment.env)) if (value !== undefined) map.set(name, value)
       for (const [name, value] of overrides) map.set(name, value)
-      if (Option.isSome(extra)) map.set("CAIR_CLIENT_SECRET", Redacted.value(extra.value))
+      if (Option.isSome(secret)) map.set("CAIR_CLIENT_SECRET", Redacted.value(secret.value))
       return map
     }
-    const read = (extra: Option.Option<Redacted.Redacted<string>>) => {
-      const map = values(extra)
-      return Effect.withConfigProvider(CairAuth.config, ConfigProvider.fromMap(map, { pathDelim: "_", seqDelim: "," }))
-        .pipe(Effect.mapError((error) => ({ error, map })))
-    }
+    const read = (map: Map<string, string>) =>
+      Effect.either(
+        Effect.withConfigProvider(CairAuth.config, ConfigProvider.fromMap(map, { pathDelim: "_", seqDelim: "," }))
+      )
 
-    let config = yield* Effect.either(read(secret))
+    let map = values()
+    let config = yield* read(map)
     if (
       Either.isLeft(config) && Option.isNone(secret) && environment.interactive &&
-      problems(config.left.error).every((problem) =>
+      problems(config.left).every((problem) =>
         problem.kind === "missing" && problem.path.join("_") === "CAIR_CLIENT_SECRET"
       )
     ) {
-      const clientId = config.left.map.get("CAIR_CLIENT_ID") ?? ""
-      secret = Option.some(yield* promptSecret(clientId))
+      secret = Option.some(yield* promptSecret(map.get("CAIR_CLIENT_ID") ?? ""))
       secretSource = "prompt"
-      config = yield* Effect.either(read(secret))
+      map = values()
+      config = yield* read(map)
     }
     if (Either.isLeft(config)) {
-      const { error, map } = config.left
       const sourceOf = (name: string): Source => overrides.has(name) ? "flag" : "environment"
-      const lines = configErrorLines(error, sourceOf, (name) => map.get(name) === "")
-      return yield* new ConfigurationError({ lines: [lines[0] ?? error.message, ...lines.slice(1)] })
+      const lines = configErrorLines(config.left, sourceOf, (name) => map.get(name) === "")
+      return yield* new ConfigurationError({ lines: [lines[0] ?? config.left.message, ...lines.slice(1)] })
     }
 
     const options = { ...config.right, requestTimeoutMs: flags.timeoutSeconds * 1_000 }
