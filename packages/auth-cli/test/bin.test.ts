@@ -224,6 +224,14 @@ describe("cair-auth check", () => {
     expect(secretsIn(result)).toEqual([])
   }, timeout)
 
+  it("says the shared store is not there yet when CAIR_REDIS_URL is set, and still gets a token", async () => {
+    const result = await runCli(["check"], env({ CAIR_REDIS_URL: "redis://127.0.0.1:6379" }))
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toContain(
+      "shared store    --    not configured (CAIR_REDIS_URL is set, but this cair-auth has no shared store yet"
+    )
+  }, timeout)
+
   it("exits 4 for wrong credentials, with one line on stderr", async () => {
     const result = await runCli(["check"], env({ CAIR_CLIENT_SECRET: "S3CRET-wrong-one" }))
     expect(result.exitCode).toBe(4)
