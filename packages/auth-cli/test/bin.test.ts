@@ -3,7 +3,7 @@
  * configuration in its environment. Every run must exit by itself (nothing kills it; a hang fails by time-out) and
  * nothing it prints may show the client secret, nor a token where the command is not asked for one.
  */
-import { FakeCairServer } from "@cair/auth-testing"
+import { FakeCairServer, RedisServer } from "@cair/auth-testing"
 import { spawn, spawnSync } from "node:child_process"
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
@@ -224,14 +224,6 @@ describe("cair-auth check", () => {
     expect(secretsIn(result)).toEqual([])
   }, timeout)
 
-  it("says the shared store is not there yet when CAIR_REDIS_URL is set, and still gets a token", async () => {
-    const result = await runCli(["check"], env({ CAIR_REDIS_URL: "redis://127.0.0.1:6379" }))
-    expect(result.exitCode).toBe(0)
-    expect(result.stdout).toContain(
-      "shared store    --    not configured (CAIR_REDIS_URL is set, but this cair-auth has no shared store yet"
-    )
-  }, timeout)
-
   it("exits 4 for wrong credentials, with one line on stderr", async () => {
     const result = await runCli(["check"], env({ CAIR_CLIENT_SECRET: "S3CRET-wrong-one" }))
     expect(result.exitCode).toBe(4)
@@ -299,6 +291,71 @@ describe("cair-auth check", () => {
       expect(Math.abs(Number(skew![1]) - 120)).toBeLessThan(10)
     } finally {
       await ahead.stop()
+    }
+  }, timeout)
+})
+
+describe("the shared store (CAIR_REDIS_URL)", () => {
+  let redis: RedisServer.RedisServer
+  beforeAll(async () => {
+    redis = await RedisServer.start({ startTimeoutMs: 60_000 })
+  }, 90_000)
+  afterAll(() => redis?.stop(), timeout)
+
+  it("token shares the fleet's token: the second cair-auth gets the first one's token, no new request", async () => {
+    server.resetLog()
+    const clientId = "clinic-cli-fleet"
+    const fleet = await FakeCairServer.start({ credentials: { ...credentials, clientId } })
+    try {
+      const vars = env({ CAIR_REDIS_URL: redis.url, CAIR_BASE_URL: fleet.url, CAIR_CLIENT_ID: clientId })
+      const first = await runCli(["token"], vars)
+      const second = await runCli(["token"], vars)
+      expect([first.exitCode, second.exitCode]).toEqual([0, 0])
+      expect(first.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+      expect(second.stdout).toBe(first.stdout)
+      expect(fleet.count("/api/token")).toBe(1)
+      for (const result of [first, second]) {
+        expect(result.stderr).toBe("")
+        expect(secretsIn(result, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
+      }
+      const check = await runCli(["check"], vars)
+      expect(check.exitCode).toBe(0)
+      expect(check.stdout).toMatch(
+        /shared store {4}ok {4}redis:\/\/127\.0\.0\.1:\d+ answered in \d+ m?s; the fleet's access token is valid for \d+ min/
+      )
+      expect(secretsIn(check)).toEqual([])
+    } finally {
+      await fleet.stop()
+    }
+  }, timeout)
+
+  it("check says when the store holds no token for this client yet", async () => {
+    const result = await runCli(["check"], env({ CAIR_REDIS_URL: redis.url }))
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(/shared store {4}ok {4}redis:.* answered in .*; no token shared for this client yet/)
+  }, timeout)
+
+  it("check exits 6 when Redis does not answer, and token still works on its own; no password is shown", async () => {
+    const url = `redis://cair:S3CRET-redis-password@127.0.0.1:${await deadPort()}`
+    const check = await runCli(["check"], env({ CAIR_REDIS_URL: url }))
+    expect(check.exitCode).toBe(6)
+    expect(check.stdout).toContain("credentials     ok    accepted")
+    expect(check.stdout).toMatch(/shared store {4}FAIL {2}redis:\/\/127\.0\.0\.1:\d+: .*Unavailable/)
+    expect(check.stderr).toMatch(/^cair-auth: the shared store .*is Redis up\?\)$/m)
+    const token = await runCli(["token"], env({ CAIR_REDIS_URL: url }))
+    expect(token.exitCode).toBe(0)
+    expect(token.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+    expect(secretsIn(check)).toEqual([])
+    expect(secretsIn(token, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
+  }, timeout)
+
+  it("an invalid CAIR_REDIS_URL is a configuration error that does not echo it", async () => {
+    for (const command of ["token", "check"]) {
+      const result = await runCli([command], env({ CAIR_REDIS_URL: "http://cair:S3CRET-redis-password@cache" }))
+      expect(result.exitCode).toBe(3)
+      expect(result.stdout).toBe("")
+      expect(result.stderr).toMatch(/^cair-auth: CAIR_REDIS_URL is invalid: expected redis:\/\//)
+      expect(secretsIn(result)).toEqual([])
     }
   }, timeout)
 })

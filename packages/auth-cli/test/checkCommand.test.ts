@@ -1,7 +1,8 @@
 import { TokenSet } from "@cair/auth"
 import { describe, expect, it } from "@effect/vitest"
 import * as Redacted from "effect/Redacted"
-import { clockSkewMs, describeSkew, humanDuration } from "../src/internal/checkCommand.js"
+import { clockSkewMs, describeSkew } from "../src/internal/checkCommand.js"
+import { humanDuration } from "../src/internal/duration.js"
 
 const tokens = new TokenSet.TokenSet({
   accessToken: Redacted.make("AT-secret-access-1"),

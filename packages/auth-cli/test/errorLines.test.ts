@@ -1,7 +1,7 @@
 import { CairAuthError } from "@cair/auth"
 import { describe, expect, it } from "@effect/vitest"
 import { cairAuthErrorLine, errorLines } from "../src/internal/errorLines.js"
-import { ConfigurationError, exitCodeOf, UsageError } from "../src/internal/errors.js"
+import { ConfigurationError, exitCodeOf, SharedStoreFailed, UsageError } from "../src/internal/errors.js"
 import { ExitCode } from "../src/internal/exitCode.js"
 
 const endpoint = "https://cair.example/api/token"
@@ -25,6 +25,7 @@ describe("error lines", () => {
     expect(exitCodeOf(new CairAuthError.MalformedTokenResponse({ endpoint, status: 200, problems: [] }))).toBe(
       ExitCode.unavailable
     )
+    expect(exitCodeOf(new SharedStoreFailed({ description: "x" }))).toBe(ExitCode.sharedStore)
     expect(new Set(Object.values(ExitCode)).size).toBe(Object.values(ExitCode).length)
   })
 

@@ -6,6 +6,8 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { humanDuration } from "./duration.js"
+import { SharedStoreFailed } from "./errors.js"
 import { reporting } from "./report.js"
 import { CliEnvironment, connectionFlags, resolve } from "./settings.js"
 import * as SharedStore from "./sharedStore.js"
@@ -17,15 +19,6 @@ type Status = "ok" | "FAIL" | "warn" | "--"
 
 const line = (label: string, status: Status, text: string): Effect.Effect<void> =>
   Console.log(`  ${label.padEnd(16)}${status.padEnd(6)}${text}`)
-
-/** A duration for people: `850 ms`, `42 s`, `10 min`, `24 h`. */
-export const humanDuration = (ms: number): string => {
-  const abs = Math.abs(ms)
-  if (abs < 1_000) return `${Math.round(ms)} ms`
-  if (abs < 120_000) return `${Math.round(ms / 1_000)} s`
-  if (abs < 7_200_000) return `${Math.round(ms / 60_000)} min`
-  return `${Math.round(ms / 3_600_000)} h`
-}
 
 /**
  * How far the server's clock runs ahead of this one (negative: behind), from its `Date` header. The header has
@@ -83,6 +76,8 @@ export const checkCommand = Command.make(
       Effect.gen(function*() {
         const environment = yield* CliEnvironment
         const settings = yield* resolve(connection, environment)
+        // The whole configuration is checked before the report starts.
+        yield* SharedStore.options(environment)
         yield* Console.log("cair-auth check")
         yield* line("base URL", "ok", settings.baseUrl)
         yield* line("client id", "ok", settings.clientId)
@@ -92,7 +87,11 @@ export const checkCommand = Command.make(
         const startedAt = yield* Clock.currentTimeMillis
         const result = yield* Effect.either(endpoint.requestToken)
         const elapsedMs = (yield* Clock.currentTimeMillis) - startedAt
-        const store = yield* SharedStore.status(environment)
+        const store = yield* SharedStore.status(environment, {
+          clientId: settings.clientId,
+          baseUrl: settings.baseUrl,
+          clientSecret: settings.options.clientSecret
+        })
         const storeLine = line(
           "shared store",
           store._tag === "Answered" ? "ok" : store._tag === "Failed" ? "FAIL" : "--",
@@ -125,6 +124,7 @@ export const checkCommand = Command.make(
         )
         yield* line("clock skew", ...describeSkew(clockSkewMs(issued)))
         yield* storeLine
+        if (store._tag === "Failed") return yield* new SharedStoreFailed({ description: store.description })
       }).pipe(Effect.provide(NodeHttpClient.layer))
     )
 ).pipe(

@@ -32,6 +32,10 @@ const footer = HelpDoc.blocks([
     [
       HelpDoc.getSpan(HelpDoc.p("CAIR_BASE_URL")),
       HelpDoc.p("The API's origin (or --base-url); default https://forecaster.cairhealth.com.")
+    ],
+    [
+      HelpDoc.getSpan(HelpDoc.p("CAIR_REDIS_URL")),
+      HelpDoc.p("The fleet's shared token store (@cair/auth-redis), when set: token uses the fleet's token.")
     ]
   ]),
   HelpDoc.h1("EXIT CODES"),
@@ -44,7 +48,8 @@ const footer = HelpDoc.blocks([
     [
       HelpDoc.getSpan(HelpDoc.p(String(ExitCode.unavailable))),
       HelpDoc.p("token endpoint unreachable, timed out or failing")
-    ]
+    ],
+    [HelpDoc.getSpan(HelpDoc.p(String(ExitCode.sharedStore))), HelpDoc.p("check: the shared store did not answer")]
   ])
 ])
 

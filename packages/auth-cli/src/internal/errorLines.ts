@@ -120,6 +120,11 @@ export const errorLines = (error: CliError): ReadonlyArray<string> => {
       return error.lines
     case "UsageError":
       return [`${error.description} (see cair-auth --help)`]
+    case "SharedStoreFailed":
+      return [
+        `the shared store ${error.description} (each process gets a token of its own meanwhile; is CAIR_REDIS_URL ` +
+        "right, and is Redis up?)"
+      ]
     default:
       return [cairAuthErrorLine(error)]
   }

@@ -23,13 +23,22 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
   }
 }
 
+/** The shared store (`CAIR_REDIS_URL`) is configured but did not answer: each process gets a token of its own. */
+export class SharedStoreFailed extends Schema.TaggedError<SharedStoreFailed>()("SharedStoreFailed", {
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `the shared store ${this.description}`
+  }
+}
+
 /** A command failed, and said why on stderr: the process ends with `exitCode`. */
 export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandFailed", {
   exitCode: Schema.Number
 }) {}
 
 /** What a command can fail with, before it is reported. */
-export type CliError = ConfigurationError | UsageError | CairAuthError
+export type CliError = ConfigurationError | UsageError | SharedStoreFailed | CairAuthError
 
 /** The exit code of a failure. */
 export const exitCodeOf = (error: CliError): ExitCode => {
@@ -38,6 +47,8 @@ export const exitCodeOf = (error: CliError): ExitCode => {
       return ExitCode.configuration
     case "UsageError":
       return ExitCode.usage
+    case "SharedStoreFailed":
+      return ExitCode.sharedStore
     case "InvalidCredentials":
       return ExitCode.invalidCredentials
     case "TokenRequestFailed":

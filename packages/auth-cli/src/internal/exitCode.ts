@@ -14,7 +14,9 @@ export const ExitCode = {
   /** The token endpoint rejected the client id and secret. */
   invalidCredentials: 4,
   /** The token endpoint could not be reached, timed out, or answered with something other than a token. */
-  unavailable: 5
+  unavailable: 5,
+  /** `check`: the token endpoint is fine, but the shared store at `CAIR_REDIS_URL` did not answer. */
+  sharedStore: 6
 } as const
 
 /** One of the documented exit codes. */

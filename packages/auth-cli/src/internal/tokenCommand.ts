@@ -55,7 +55,10 @@ export const render = (access: CairAuth.AccessToken, format: Format, includeRefr
   }
 }
 
-/** `cair-auth token`: the access token on stdout and nothing else, for `curl -H "Authorization: Bearer $(…)"`. */
+/**
+ * `cair-auth token`: the access token on stdout and nothing else, for `curl -H "Authorization: Bearer $(…)"`. With
+ * `CAIR_REDIS_URL`, the fleet's token from the shared store when it holds a valid one.
+ */
 export const tokenCommand = Command.make("token", {
   connection: connectionFlags,
   header: Options.boolean("header").pipe(Options.withDescription("Print `Authorization: Bearer <token>`.")),
@@ -70,7 +73,9 @@ export const tokenCommand = Command.make("token", {
     const chosen = yield* format(header, json, includeRefreshToken)
     const environment = yield* CliEnvironment
     const settings = yield* resolve(connection, environment)
-    const auth = Layer.scoped(CairAuth.CairAuth, CairAuth.make({ clientId: settings.clientId })).pipe(
+    const { baseUrl, clientId, clientSecret } = settings.options
+    // The store needs the base URL and the secret too: it keys and seals what it shares with them.
+    const auth = Layer.scoped(CairAuth.CairAuth, CairAuth.make({ clientId, baseUrl, clientSecret })).pipe(
       Layer.provide(TokenEndpoint.layer(settings.options)),
       Layer.provide(SharedStore.layer(environment)),
       Layer.provide(NodeHttpClient.layer)
