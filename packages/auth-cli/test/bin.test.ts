@@ -53,16 +53,15 @@ const secretsIn = (result: CliResult, allowed: { readonly stdout?: RegExp } = {}
     [credentials.clientSecret]
   )
 
-/** A port on 127.0.0.1 that nothing listens on. */
 /**
- * The core's warning for each failed attempt of a token request (with its annotation lines), which the CLI's
- * logger prints to stderr at its default level; what is left is the CLI's own output.
+ * The core's warning for each failed attempt of a token request (with its annotation lines): on stderr with
+ * `--log-level warning` or lower; the CLI's default level (error) leaves stderr to its own lines.
  */
 const attemptWarning =
   /^\[[\d:.]+\] WARN \(#\d+\): Cair token request to \S+: attempt \d+ of \d+ failed .*\n(?: {2}.*\n)*/gm
 const attemptWarnings = (stderr: string): number => stderr.match(attemptWarning)?.length ?? 0
-const ownStderr = (stderr: string): string => stderr.replace(attemptWarning, "")
 
+/** A port on 127.0.0.1 that nothing listens on. */
 const deadPort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const probe = createServer()
@@ -171,9 +170,16 @@ describe("cair-auth token", () => {
     server.inject(FakeCairServer.Fault.Status({ status: 503 }), { path: "/api/token", times: 2 })
     const result = await runCli(["token"], env())
     expect(result.exitCode).toBe(0)
-    expect(attemptWarnings(result.stderr)).toBe(2)
-    expect(ownStderr(result.stderr)).toBe("")
+    expect(result.stderr).toBe("")
     expect(result.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+    // The retries are logged at warning: shown when asked for.
+    server.inject(FakeCairServer.Fault.Status({ status: 503 }), { path: "/api/token", times: 2 })
+    const verbose = await runCli(["token", "--log-level", "warning"], env())
+    expect(verbose.exitCode).toBe(0)
+    expect(attemptWarnings(verbose.stderr)).toBe(2)
+    expect(verbose.stderr.replace(attemptWarning, "")).toBe("")
+    expect(verbose.stdout).toMatch(/^fake-at-\d+-[0-9a-f]{12}\n$/)
+    expect(secretsIn(verbose, { stdout: /fake-at-\d+-[0-9a-f]{12}/ })).toEqual([])
   }, timeout)
 
   it("gives up on a server that never answers after --timeout, with exit code 5", async () => {
@@ -181,7 +187,9 @@ describe("cair-auth token", () => {
     const result = await runCli(["token", "--timeout", "0.5"], env())
     expect(result.exitCode).toBe(5)
     expect(result.stdout).toBe("")
-    expect(ownStderr(result.stderr)).toMatch(/^cair-auth: Token request to .*\/api\/token failed: Timeout.*--timeout/)
+    expect(result.stderr).toMatch(
+      /^cair-auth: Token request to .*\/api\/token failed: Timeout.*--timeout SECONDS waits longer\)\n$/
+    )
     expect(secretsIn(result)).toEqual([])
   }, timeout)
 
@@ -242,10 +250,10 @@ describe("cair-auth check", () => {
     expect(result.exitCode).toBe(5)
     expect(result.stdout).toMatch(/token endpoint {2}FAIL {2}unreachable after \d+ (?:ms|s): .*ECONNREFUSED/)
     expect(result.stdout).toContain("credentials     --    not checked")
-    expect(ownStderr(result.stderr)).toMatch(
+    expect(result.stderr).toMatch(
       /^cair-auth: Token request to http:\/\/127\.0\.0\.1:\d+\/api\/token failed: Transport/
     )
-    expect(ownStderr(result.stderr).trim().split("\n")).toHaveLength(1)
+    expect(result.stderr.trim().split("\n")).toHaveLength(1)
     expect(secretsIn(result)).toEqual([])
   }, timeout)
 
@@ -255,7 +263,7 @@ describe("cair-auth check", () => {
     const result = await runCli(["check"], env())
     expect(result.exitCode).toBe(5)
     expect(result.stdout).toMatch(/token endpoint {2}FAIL {2}HTTP 503 in /)
-    expect(ownStderr(result.stderr)).toMatch(/^cair-auth: .*\(HTTP 503\).*try again later\)\n$/)
+    expect(result.stderr).toMatch(/^cair-auth: .*\(HTTP 503\).*try again later\)\n$/)
     expect(server.count("/api/token")).toBe(1)
   }, timeout)
 

@@ -60,7 +60,9 @@ const secretFlagHint = "there is no --client-secret flag: a flag's value lands i
 
 /**
  * Runs `cair-auth` on a command line (`process.argv`: the runtime and the script first) and gives the exit code.
- * Logs go to stderr, from level Warning unless `--log-level` says otherwise: stdout is for the command's output.
+ * Logs go to stderr, from level Error unless `--log-level` says otherwise: stdout is for the command's output, and
+ * stderr by default for the command's own lines (a retried request or a Redis outage is logged at warning, and
+ * `check` reports a failed request or store itself).
  */
 export const run = (
   argv: ReadonlyArray<string>,
@@ -75,6 +77,6 @@ export const run = (
         // @effect/cli printed its validation errors (an unknown flag, a missing value) already.
         Effect.succeed(ValidationError.isValidationError(error) ? ExitCode.usage : error.exitCode as ExitCode)
       ),
-      Logger.withMinimumLogLevel(LogLevel.Warning),
+      Logger.withMinimumLogLevel(LogLevel.Error),
       Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
     )

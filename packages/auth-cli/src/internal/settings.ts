@@ -235,7 +235,7 @@ export const resolve = (
     }
     if (Either.isLeft(config)) {
       const sourceOf = (name: string): Source => overrides.has(name) ? "flag" : "environment"
-      const lines = configErrorLines(config.left, sourceOf, (name) => map.get(name) === "")
+      const lines = configErrorLines(config.left, sourceOf, (name) => map.get(name)?.trim() === "")
       return yield* new ConfigurationError({ lines: [lines[0] ?? config.left.message, ...lines.slice(1)] })
     }
 
