@@ -7,7 +7,7 @@
  * fibers or open sockets. Prints the figures either way.
  *
  *   pnpm soak                                   # 5 000 000 reads (by hand; see RELIABILITY.md for figures)
- *   pnpm soak --reads 300000 --min-seconds 5    # CI: a small count, still ~15 refreshes
+ *   pnpm soak --reads 300000 --min-seconds 5    # CI: a small count, still several refreshes
  *
  * Options: --reads N, --min-seconds S (keep reading at least this long), --readers R (concurrent fibers, default
  * 4), --ttl-ms T (access token lifetime, default 600), --heap-bound-mib M (default 4).
@@ -37,6 +37,8 @@ const readers = argument("readers", 4)
 const ttlMs = argument("ttl-ms", 600)
 const heapBoundMiB = argument("heap-bound-mib", 4)
 const sampleEveryMs = 250
+/** Fewer refreshes than this, and the soak did not test what it says: reads across refreshes. */
+const minRefreshes = 2
 
 /** `global.gc`, with or without `--expose-gc`. */
 const gc: () => void = typeof globalThis.gc === "function"
@@ -206,7 +208,11 @@ const failures = [
   ...(fibersMax > readers + 10 ? [`up to ${fibersMax} live fibers (${readers} readers and one refresh's)`] : []),
   ...(fibersEnd > 0 ? [`${fibersEnd} fibers still running after the readers ended`] : []),
   ...(socketsMax > 2 ? [`up to ${socketsMax} sockets open (expected one keep-alive connection)`] : []),
-  ...(refreshes < (seconds * 1_000) / ttlMs ? [`only ${refreshes} refreshes in ${seconds} s`] : [])
+  // A floor, not a rate: on a busy machine a token request can outlast a 600 ms token, and the rest after a token
+  // that expired on arrival is time without refreshes. What must not happen is a soak that never refreshed.
+  ...(refreshes < minRefreshes
+    ? [`only ${refreshes} refreshes in ${seconds} s (at least ${minRefreshes} expected)`]
+    : [])
 ]
 if (failures.length > 0) {
   console.error(`soak FAILED:\n- ${failures.join("\n- ")}`)
