@@ -21,8 +21,9 @@ import { elapsed, pack, publicPackages, tool } from "./packages.mjs"
 // Effect apps bring their own `effect` and `@effect/platform`: one copy in the app, shared with @cair/auth. The
 // Promise adapter is for apps that do not use Effect: no Effect value crosses its API, so it ships the parts of
 // @cair/auth and Effect it uses bundled into its dist/ (packages/auth-adapters/scripts/bundle.mjs) and depends on
-// nothing. What it may still load, on demand only: Node's built-in modules and these optional add-ons.
-const selfContained = new Map([["@cair/auth-adapters", ["@cair/auth-redis"]]])
+// nothing. What it may still load, on demand only: Node's built-in modules and these optional add-ons; and the
+// optional peer @opentelemetry/api, never loaded, only named for the versions whose MeterProvider it takes.
+const selfContained = new Map([["@cair/auth-adapters", ["@cair/auth-redis", "@opentelemetry/api"]]])
 const effectPackages = ["effect", "@effect/platform", "@effect/platform-node"]
 
 /** The bins of a package, as `[name, path]`. @param {any} manifest */

@@ -156,6 +156,74 @@ export interface CairAuthClientOptions {
    * metrics. Events hold no secret. An exception thrown here is ignored.
    */
   readonly onEvent?: ((event: TokenEvent) => void) | undefined
+  /**
+   * Record the `cair.auth.*` metrics (token requests, their duration and retries, reads, refreshes, fallbacks,
+   * invalidations) into this OpenTelemetry `MeterProvider`, e.g. `metrics.getMeterProvider()` of
+   * `@opentelemetry/api`. The instruments are created on the meter `@cair/auth`. Default: none.
+   */
+  readonly meterProvider?: MeterProvider | undefined
+  /** `false` records no metric, into a `meterProvider` or elsewhere. Default `true`. */
+  readonly metrics?: boolean | undefined
+}
+
+/**
+ * The part of an OpenTelemetry `MeterProvider` the client uses: `@opentelemetry/api`'s `MeterProvider` is one (the
+ * global one, `metrics.getMeterProvider()`, or an SDK's). The package does not depend on `@opentelemetry/api`.
+ *
+ * @example
+ * ```ts
+ * import { createCairAuthClient, type MeterProvider } from "@cair/auth-adapters"
+ *
+ * declare const meterProvider: MeterProvider // metrics.getMeterProvider() of @opentelemetry/api
+ * const auth = createCairAuthClient({
+ *   clientId: "my-client",
+ *   clientSecret: process.env.CAIR_CLIENT_SECRET!,
+ *   meterProvider
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MeterProvider {
+  /** The meter of `name`: the client asks for `"@cair/auth"`. */
+  getMeter(name: string): {
+    /** A monotonic counter, for the counts recorded off the hot path. */
+    createCounter(name: string, options?: {
+      readonly description?: string
+      readonly unit?: string
+    }): {
+      /** Adds `value` to the series of `attributes`. */
+      add(value: number, attributes?: Readonly<Record<string, string | number | boolean | undefined>>): void
+    }
+    /** A histogram; `advice.explicitBucketBoundaries` carries the client's buckets. */
+    createHistogram(name: string, options?: {
+      readonly description?: string
+      readonly unit?: string
+      readonly advice?: { readonly explicitBucketBoundaries?: Array<number> }
+    }): {
+      /** Records one observation in the series of `attributes`. */
+      record(value: number, attributes?: Readonly<Record<string, string | number | boolean | undefined>>): void
+    }
+    /** A counter read at collection, for `cair.auth.token.reads`, counted on the hot path. */
+    createObservableCounter(name: string, options?: {
+      readonly description?: string
+      readonly unit?: string
+    }): {
+      /** Calls `callback` at each collection. */
+      addCallback(
+        callback: (result: {
+          observe(value: number, attributes?: Readonly<Record<string, string | number | boolean | undefined>>): void
+        }) => void
+      ): void
+      /** Stops calling `callback`: done when the client closes. */
+      removeCallback(
+        callback: (result: {
+          observe(value: number, attributes?: Readonly<Record<string, string | number | boolean | undefined>>): void
+        }) => void
+      ): void
+    }
+  }
 }
 
 /**

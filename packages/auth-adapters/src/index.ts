@@ -20,6 +20,7 @@ export type {
   CairAuthClientOptions,
   CairAuthFailure,
   CallOptions,
+  MeterProvider,
   RefreshTokenRejected,
   TokenEvent
 } from "./CairAuthClient.js"

@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import type * as Api from "../CairAuthClient.js"
 import { ClientClosed } from "../CairAuthClient.js"
 import * as Fetch from "./fetch.js"
+import * as Meter from "./meter.js"
 
 /*
  * A thin shell over the core (`@cair/auth`'s `CairAuth`), which alone decides about tokens: usable, refresh due,
@@ -81,14 +82,20 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const logLevel = LogLevel.fromLiteral(options.logLevel ?? "Warning")
   const onEvent = options.onEvent
 
+  /** Counted here, reported with the core's reads to a `meterProvider`: see `meter.ts`. */
+  const reads: Meter.Reads = { cached: 0, waited: 0, failed: 0 }
+  const coreOptions = options.meterProvider === undefined || options.metrics === false
+    ? options
+    : { ...options, meterProvider: Meter.withReads(options.meterProvider, options.clientId, reads) }
+
   const scope = Runtime.runSync(runtime)(Scope.make())
   const httpClient = HttpClient.transformResponse(
     fetchHttpClient(),
     Effect.provideService(FetchHttpClient.Fetch, fetchImpl)
   )
   const auth = Runtime.runSync(runtime)(
-    CairAuth.make(options).pipe(
-      Effect.provideServiceEffect(TokenEndpoint.TokenEndpoint, TokenEndpoint.make(options)),
+    CairAuth.make(coreOptions).pipe(
+      Effect.provideServiceEffect(TokenEndpoint.TokenEndpoint, TokenEndpoint.make(coreOptions)),
       Effect.provideServiceEffect(TokenStore.TokenStore, TokenStore.makeMemory),
       Effect.provideService(HttpClient.HttpClient, httpClient),
       Effect.tap((auth) =>
@@ -159,7 +166,10 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
       }
       next.then(settled, settled)
       pending = next
+      return next
     }
+    // This caller shares the call under way with another: the core counts that call once.
+    pending.then(() => reads.waited++, () => reads.failed++)
     return pending
   }
 
@@ -183,7 +193,9 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
         current.seen = now
         // In the refresh window: the core starts the refresh (or knows one is under way); this caller does not wait.
         // A failure reaches the core's log and `onEvent`; the valid token keeps being served.
+        // Else the read is the adapter's own (the core counts the one it is asked).
         if (now >= current.refreshAt && pending === undefined) ask().catch(constVoid)
+        else reads.cached++
         return current.promise
       }
     }
