@@ -158,9 +158,11 @@ export interface MalformedTokenResponse extends Error {
 }
 
 /**
- * A token request failed after the retries: `error.reason` is `"Transport"`, `"Timeout"` or `"Status"` (then
- * `error.status` is the HTTP status), `error.retryAfterMs` the server's `Retry-After`, and `error.isTransient` whether
- * a later attempt may succeed.
+ * A token request failed after the retries: `error.reason` is `"Transport"`, `"Timeout"`, `"Status"` (then
+ * `error.status` is the HTTP status), `"Redirected"` (the answer came through a redirect the `fetch` followed by
+ * itself: never used) or `"ExpiredOnArrival"` (the token set had already expired when it arrived: never handed
+ * out); `error.retryAfterMs` is the server's `Retry-After`, and `error.isTransient` whether a later attempt may
+ * succeed.
  *
  * @example
  * ```ts
@@ -197,14 +199,18 @@ export interface TokenRequestFailed extends Error {
   readonly _tag: "TokenRequestFailed"
   /** The URL of the token endpoint. */
   readonly endpoint: string
-  /** `"Transport"` (the connection failed), `"Timeout"` (no complete answer in time) or `"Status"` (a non-2xx). */
-  readonly reason: "Transport" | "Timeout" | "Status"
-  /** The HTTP status, for `reason: "Status"`. */
+  /**
+   * `"Transport"` (the connection failed), `"Timeout"` (no complete answer in time), `"Status"` (a non-2xx),
+   * `"Redirected"` (an answer that came through a redirect the `fetch` followed by itself: never used) or
+   * `"ExpiredOnArrival"` (a token set that had already expired when it arrived: check the clocks).
+   */
+  readonly reason: "Transport" | "Timeout" | "Status" | "Redirected" | "ExpiredOnArrival"
+  /** The HTTP status, for `reason: "Status"` (and the last hop's for `"Redirected"`). */
   readonly status?: number | undefined
   /** The server's `Retry-After`, in milliseconds. */
   readonly retryAfterMs?: number | undefined
   readonly description: string
-  /** Whether a later attempt may succeed: transport failures, timeouts, 408, 429 and 5xx. */
+  /** Whether a later attempt may succeed: transport failures, timeouts, 408, 429, 5xx and `"ExpiredOnArrival"`. */
   readonly isTransient: boolean
 }
 

@@ -50,6 +50,41 @@ const replayingFetch: typeof globalThis.fetch = (input, init) =>
     body: init?.body instanceof Uint8Array ? Buffer.from(init.body) : init?.body ?? null
   })
 
+/**
+ * A logging wrapper as apps write them: it passes method, headers, body and signal on, but not `redirect`, so
+ * the global fetch follows redirects (a 307/308 with the body, which this wrapper made re-sendable).
+ */
+const followingFetch: typeof globalThis.fetch = (input, init) =>
+  globalThis.fetch(input, {
+    method: init?.method ?? "GET",
+    headers: init?.headers ?? {},
+    body: init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : init?.body ?? null,
+    signal: init?.signal ?? null
+  })
+
+/** A fetch that follows redirects by hand and keeps every header on every hop, `Authorization` included. */
+const headerKeepingFetch: typeof globalThis.fetch = async (input, init) => {
+  let url = new URL(input instanceof Request ? input.url : input)
+  let method = init?.method ?? "GET"
+  let body = init?.body ?? null
+  for (let hops = 0; hops < 5; hops++) {
+    const response = await globalThis.fetch(url, { ...init, method, body, redirect: "manual" })
+    const location = response.headers.get("location")
+    if (response.status < 300 || response.status >= 400 || location === null) return response
+    url = new URL(location, url)
+    if (response.status <= 303) [method, body] = ["GET", null]
+  }
+  throw new TypeError("too many redirects")
+}
+
+const tokenSetWith = (accessToken: string) =>
+  JSON.stringify({
+    accessToken,
+    refreshToken: "fake-rt-1-0123456789ab",
+    expiresAt: "2099-01-01T00:00:00Z",
+    refreshTokenExpiresAt: "2099-01-02T00:00:00Z"
+  })
+
 describe("auth.fetch: where the token goes", () => {
   it("every path trick and foreign URL rejects with UnsafeRequestUrl before anything is sent", async () => {
     const auth = client()
@@ -119,6 +154,62 @@ describe("auth.fetch: where the token goes", () => {
       expect(refreshError).toMatchObject({ _tag: "TokenRequestFailed", reason: "Status", status })
     }
     expect(other.count()).toBe(0)
+  })
+
+  it("a fetch that follows redirects itself: the other origin's token is never handed out nor sent", async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      // A client of its own for each status: the rest after a failure would answer the same error.
+      const auth = client({ fetch: followingFetch })
+      api.inject(Fault.Redirect({ status, location: `${other.url}/api/token` }), { path: "/api/token" })
+      other.inject(Fault.Malformed({ body: tokenSetWith("EVIL_TOKEN") }), { path: "/api/token" })
+      const error = await auth.getAccessToken().catch((e: unknown) => e)
+      expect(error, String(status)).toBeInstanceOf(TokenRequestFailed)
+      expect(error).toMatchObject({ reason: "Redirected", status: 200 })
+      expect((error as Error).message).toContain(
+        `the answer came from another origin (${other.url}) after a redirect the HTTP client followed; not used`
+      )
+      // The same error through auth.fetch, in the rest: nothing reaches the API with the other token.
+      await expect(auth.fetch(eligibility, json("m-6"))).rejects.toMatchObject({ reason: "Redirected" })
+    }
+    // One token request each, not retried; the other host got each (the documented limit of such a fetch).
+    expect(api.count("/api/token")).toBe(5)
+    expect(other.count("/api/token")).toBe(5)
+    expect(api.count(eligibility)).toBe(0)
+
+    // The refresh endpoint alike.
+    const warm = client({ fetch: followingFetch })
+    await warm.getAccessToken()
+    await warm.invalidate()
+    api.inject(Fault.Redirect({ status: 307, location: `${other.url}/api/refresh` }), { path: "/api/refresh" })
+    other.inject(Fault.Malformed({ body: tokenSetWith("EVIL_TOKEN") }), { path: "/api/refresh" })
+    await expect(warm.getAccessToken()).rejects.toMatchObject({ _tag: "TokenRequestFailed", reason: "Redirected" })
+    expect(other.count("/api/refresh")).toBe(1)
+  })
+
+  it("auth.fetch with a fetch that follows redirects itself: the other host's 401 renews nothing", async () => {
+    for (const [userFetch, carried] of [[followingFetch, false], [headerKeepingFetch, true]] as const) {
+      const auth = client({ fetch: userFetch })
+      other.resetLog()
+      const tokenRequests = api.count("/api/token")
+      for (const status of [301, 302, 303, 307, 308]) {
+        api.inject(Fault.Redirect({ status, location: `${other.url}${eligibility}` }), { path: eligibility })
+        const response = await auth.fetch(eligibility, json("m-7"))
+        // The response is the other host's, as the app's fetch made it (404 to a GET, 401 to a POST).
+        expect(response.status, String(status)).toBe(status <= 303 ? 404 : 401)
+        expect(response.url).toBe(`${other.url}${eligibility}`)
+      }
+      // One request each at the other host: its 401 is not the API's, so the token is never sent again. Whether
+      // the token went along on that one hop is the app's fetch's doing: the global fetch drops `Authorization`
+      // on a cross-origin redirect; a fetch that keeps every header does not (the documented limit).
+      expect(seen(other)).toEqual(
+        ["GET", "GET", "GET", "POST", "POST"].map((method) => [method, eligibility, carried] as const)
+      )
+      expect(api.count("/api/token") - tokenRequests).toBe(1)
+      expect(api.count("/api/refresh")).toBe(0)
+      // The token still works: nothing was invalidated.
+      expect((await auth.fetch(eligibility, json("m-8"))).status).toBe(200)
+      expect(api.count("/api/token") - tokenRequests).toBe(1)
+    }
   })
 
   it("an access token that is not a bearer token is MalformedTokenResponse naming the field, not the value", async () => {

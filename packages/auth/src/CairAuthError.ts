@@ -43,7 +43,13 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>("
  *
  * - `Transport`: the connection failed (refused, reset, DNS).
  * - `Timeout`: no complete answer within `requestTimeoutMs`.
- * - `Status`: the server answered a non-2xx status (after the retries, for a transient one).
+ * - `Status`: the server answered a non-2xx status (after the retries, for a transient one). A 3xx is never
+ *   followed: `Status` with the redirect's status.
+ * - `Redirected`: the app's HTTP client or `fetch` followed a redirect by itself (`status` is the last hop's):
+ *   an answer that came through a redirect is never used, whatever its origin. Not retried.
+ * - `ExpiredOnArrival`: the token set answered had already expired when it arrived, by this machine's clocks
+ *   and the server's `Date`: it is never handed out. Check the clock of this machine and the server's. The
+ *   client rests as after any failure, then asks again (with that set's refresh token while it is valid).
  *
  * @example
  * ```ts
@@ -58,7 +64,13 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>("
  * @since 0.1.0
  * @category errors
  */
-export const TokenRequestFailureReason = Schema.Literal("Transport", "Timeout", "Status")
+export const TokenRequestFailureReason = Schema.Literal(
+  "Transport",
+  "Timeout",
+  "Status",
+  "Redirected",
+  "ExpiredOnArrival"
+)
 
 /**
  * @example
@@ -68,7 +80,9 @@ export const TokenRequestFailureReason = Schema.Literal("Transport", "Timeout", 
  * const advice: Record<CairAuthError.TokenRequestFailureReason, string> = {
  *   Transport: "Check the network and DNS.",
  *   Timeout: "Raise requestTimeoutMs.",
- *   Status: "See the HTTP status and the server's message."
+ *   Status: "See the HTTP status and the server's message.",
+ *   Redirected: "Check the base URL: the token endpoint redirects.",
+ *   ExpiredOnArrival: "Check this machine's clock and the server's."
  * }
  * ```
  *
@@ -78,8 +92,9 @@ export const TokenRequestFailureReason = Schema.Literal("Transport", "Timeout", 
 export type TokenRequestFailureReason = typeof TokenRequestFailureReason.Type
 
 /**
- * A token request did not produce a token set: network failure, timeout, or a non-2xx status
- * (5xx, 429 and 408 only after the configured retries).
+ * A token request did not produce a token set: network failure, timeout, a non-2xx status
+ * (5xx, 429 and 408 only after the configured retries), an answer that came through a redirect, or a
+ * token set that had expired on arrival (see `TokenRequestFailureReason`).
  *
  * @example
  * ```ts
@@ -109,11 +124,14 @@ export class TokenRequestFailed extends Schema.TaggedError<TokenRequestFailed>("
   }
 ) {
   /**
-   * Whether another attempt may succeed: transport failures, timeouts, 408, 429 and 5xx.
+   * Whether another attempt may succeed: transport failures, timeouts, 408, 429 and 5xx, and a token set
+   * expired on arrival (a later one may not be). Never an answer that came through a redirect: sending the
+   * request again would send its body along the redirect again.
    *
    * @since 0.1.0
    */
   get isTransient(): boolean {
+    if (this.reason === "Redirected") return false
     return this.status === undefined || this.status === 408 || this.status === 429 || this.status >= 500
   }
 

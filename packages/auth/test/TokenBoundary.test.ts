@@ -251,8 +251,10 @@ describe("an app HttpClient that follows redirects itself, below the SDK", () =>
       const { api, other } = yield* servers
       yield* api.inject(Fault.Redirect({ status: 307, location: `${other.url}/api/token` }), { path: "/api/token" })
       const error = yield* Effect.flip(post(eligibility))
-      expect(error).toMatchObject({ _tag: "TokenRequestFailed", reason: "Status" })
-      expect(error.message).toContain(`answered from ${other.url} after a redirect the HTTP client followed; not used`)
+      expect(error).toMatchObject({ _tag: "TokenRequestFailed", reason: "Redirected" })
+      expect(error.message).toContain(
+        `the answer came from another origin (${other.url}) after a redirect the HTTP client followed; not used`
+      )
       // The known limit: such a client did send the request there (RELIABILITY.md, known limits).
       expect(yield* other.count("/api/token")).toBe(1)
       expect(yield* api.count(eligibility)).toBe(0)
@@ -261,4 +263,97 @@ describe("an app HttpClient that follows redirects itself, below the SDK", () =>
         Layer.provide(NodeHttpClient.layerUndici)
       )
     )))
+})
+
+/**
+ * A logging wrapper as apps write them: it passes method, headers, body and signal on, but not `redirect`, so
+ * the global fetch follows redirects (a 307/308 with the body, which this wrapper made re-sendable).
+ */
+const followingFetch: typeof globalThis.fetch = (input, init) =>
+  globalThis.fetch(input, {
+    method: init?.method ?? "GET",
+    headers: init?.headers ?? {},
+    body: init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : init?.body ?? null,
+    signal: init?.signal ?? null
+  })
+/** A fetch that forces `redirect: "follow"` over the SDK's `"manual"`, with a body it can send again. */
+const forcingFetch: typeof globalThis.fetch = (input, init) =>
+  globalThis.fetch(input, {
+    ...init,
+    body: init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : init?.body ?? null,
+    redirect: "follow"
+  })
+
+describe.each(
+  [
+    ["a wrapper that drops redirect", followingFetch],
+    ["a fetch forcing redirect: \"follow\"", forcingFetch]
+  ] as const
+)("a user fetch that follows redirects itself (%s)", (_, userFetch) => {
+  const http = FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, userFetch)))
+
+  it.live("the token endpoints never use an answer that came through a redirect: not another origin's token", () =>
+    Effect.gen(function*() {
+      const { api, other } = yield* servers
+      // Retries allowed: a redirected answer is not retried (that would send the body along the redirect again).
+      const endpoint = yield* TokenEndpoint.make({ ...api.credentials, baseUrl: api.url, maxRetries: 2 })
+      const { tokens } = yield* endpoint.requestToken
+      const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, Error>]> = [
+        ["/api/token", endpoint.requestToken],
+        ["/api/refresh", endpoint.refresh(tokens.refreshToken)]
+      ]
+      for (const [path, call] of calls) {
+        for (const status of [301, 302, 303, 307, 308]) {
+          const [apiBefore, otherBefore] = [yield* api.count(path), yield* other.count(path)]
+          yield* api.inject(Fault.Redirect({ status, location: `${other.url}${path}` }), { path })
+          // Whatever method the redirect made of the POST, the other host answers a token set of its own.
+          yield* other.inject(Fault.Malformed({ body: tokenSetWith("EVIL_TOKEN") }), { path })
+          const error = yield* Effect.flip(call)
+          expect(error, `${path} ${status}`).toMatchObject({ _tag: "TokenRequestFailed", reason: "Redirected" })
+          expect(error.message).toBe(
+            `Token request to ${api.url}${path} failed: Redirected (HTTP 200): the answer came from another origin ` +
+              `(${other.url}) after a redirect the HTTP client followed; not used`
+          )
+          expect(error.message).not.toContain("EVIL_TOKEN")
+          // One request each: no retry. That the other host got one at all is the documented limit.
+          expect([(yield* api.count(path)) - apiBefore, (yield* other.count(path)) - otherBefore]).toEqual([1, 1])
+        }
+      }
+      // A redirect to the same origin, even to the same URL, is refused too: an answer that came through a
+      // redirect is never used.
+      yield* api.inject(Fault.Redirect({ status: 307, location: "/api/token" }), { path: "/api/token" })
+      expect((yield* Effect.flip(endpoint.requestToken)).message).toContain(
+        `the answer came through a redirect the HTTP client followed (to ${api.url}); not used`
+      )
+    }).pipe(withServers(http)))
+
+  it.live(
+    "through CairAuth and CairHttpClient: the caller gets the error, the API never sees the other token",
+    () =>
+      Effect.gen(function*() {
+        const { api, other } = yield* servers
+        for (const status of [301, 302, 303, 307, 308]) {
+          yield* api.inject(Fault.Redirect({ status, location: `${other.url}/api/token` }), { path: "/api/token" })
+          yield* other.inject(Fault.Malformed({ body: tokenSetWith("EVIL_TOKEN") }), { path: "/api/token" })
+          // A client of its own for each status: the rest after a failure would answer the same error.
+          const auth = yield* Layer.build(CairAuth.layer({ ...api.credentials, baseUrl: api.url })).pipe(
+            Effect.map(Context.get(CairAuth.CairAuth))
+          )
+          const error = yield* Effect.flip(auth.accessToken)
+          expect(error, String(status)).toMatchObject({ _tag: "TokenRequestFailed", reason: "Redirected" })
+        }
+        // Through CairHttpClient: the API never gets a request with the other host's token.
+        yield* api.inject(Fault.Redirect({ status: 307, location: `${other.url}/api/token` }), { path: "/api/token" })
+        yield* other.inject(Fault.Malformed({ body: tokenSetWith("EVIL_TOKEN") }), { path: "/api/token" })
+        expect(yield* Effect.flip(post(eligibility))).toMatchObject({
+          _tag: "TokenRequestFailed",
+          reason: "Redirected"
+        })
+        // One token request each (default retries: none for a redirected answer); the other host got each.
+        expect(yield* api.count("/api/token")).toBe(6)
+        expect(yield* other.count("/api/token")).toBe(6)
+        expect(yield* api.count(eligibility)).toBe(0)
+      }).pipe(Effect.scoped, withServers(http)),
+    60_000
+  )
 })

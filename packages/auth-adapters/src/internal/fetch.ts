@@ -69,6 +69,19 @@ interface Hop {
   readonly replayable: boolean
 }
 
+/**
+ * Whether a response came from a URL off the rule: the app's fetch followed a redirect by itself, despite
+ * `redirect: "manual"` (a `Response` made by hand has no `url`, and says nothing).
+ */
+const answeredElsewhere = (rule: TokenScope.TokenScope, response: Response): boolean => {
+  if (response.url === "") return false
+  try {
+    return !rule.allows(new URL(response.url))
+  } catch {
+    return true
+  }
+}
+
 /** @internal */
 export const make = ({ fetch: fetchImpl, scope, tokens }: Options) => {
   let resolved: TokenScope.TokenScope | undefined
@@ -91,16 +104,17 @@ export const make = ({ fetch: fetchImpl, scope, tokens }: Options) => {
   }
 
   /**
-   * One hop: with the token if its URL passes the rule, else without any `Authorization`. Every 401 is reported
-   * to the core, which invalidates the token it carried; when the core allows it, a body that can be sent again
-   * is sent once more with a new token.
+   * One hop: with the token if its URL passes the rule, else without any `Authorization`. Every 401 of the API
+   * is reported to the core, which invalidates the token it carried; when the core allows it, a body that can be
+   * sent again is sent once more with a new token. A 401 from elsewhere (the app's fetch followed a redirect by
+   * itself) is not the API's: it invalidates nothing and is never answered by sending the token again.
    */
   const sendHop = async (rule: TokenScope.TokenScope, hop: Hop, init: RequestInit): Promise<Response> => {
     const signal = init.signal ?? undefined
     if (!rule.allows(hop.url)) return send(hop, init, undefined)
     const token = await tokens.get(signal)
     const response = await send(hop, init, token)
-    if (response.status !== 401) return response
+    if (response.status !== 401 || answeredElsewhere(rule, response)) return response
     const retry = await tokens.rejected(token)
     if (!retry || !hop.replayable) return response
     await response.body?.cancel()

@@ -57,7 +57,10 @@ const endpointFailure = (
           return [`unreachable after ${after}: ${error.description}`, undefined]
         case "Timeout":
           return [`no answer within ${after}`, undefined]
+        case "ExpiredOnArrival":
+          return [`a token set in ${after}, but expired on arrival: ${error.description}`, undefined]
         case "Status":
+        case "Redirected":
           return [`HTTP ${error.status ?? "?"} in ${after}: ${error.description}`, undefined]
       }
   }

@@ -104,6 +104,10 @@ export const cairAuthErrorLine = (error: CairAuthError): string => {
           return `${error.message} (is the server up, and CAIR_BASE_URL (or --base-url) the Cair API's origin?)`
         case "Timeout":
           return `${error.message} (the server did not answer in time; --timeout SECONDS waits longer)`
+        case "Redirected":
+          return `${error.message} (${baseUrlHint})`
+        case "ExpiredOnArrival":
+          return `${error.message} (check this machine's clock, NTP, and the server's Date header)`
         case "Status":
           return error.status !== undefined && error.status < 500 && error.status !== 408 && error.status !== 429
             ? `${error.message} (${baseUrlHint})`

@@ -45,6 +45,10 @@ const hint = (error: { readonly _tag: string } & Record<string, unknown>): strin
           return "is the base URL (CAIR_BASE_URL) right, and can this machine reach it?"
         case "Timeout":
           return "the server did not answer in time: check the network, or raise requestTimeoutMs"
+        case "Redirected":
+          return "the token endpoint redirected: is the base URL (CAIR_BASE_URL) the Cair API's own origin?"
+        case "ExpiredOnArrival":
+          return "check this machine's clock (NTP) and the server's Date header"
         default:
           return status !== undefined && status !== 408 && status !== 429 && status < 500
             ? baseUrlHint

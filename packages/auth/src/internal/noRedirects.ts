@@ -20,6 +20,46 @@ export const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effec
       })
   )
 
+/** The part of a web `Response` that tells where it came from. */
+interface WebOrigin {
+  readonly url: string
+  readonly redirected: boolean
+}
+
+const isWebOrigin = (u: unknown): u is WebOrigin =>
+  typeof u === "object" && u !== null && typeof (u as WebOrigin).url === "string" &&
+  typeof (u as WebOrigin).redirected === "boolean"
+
+/**
+ * The web `Response` under a fetch-based client's response, if there is one. `HttpClientResponse.fromWeb` (as
+ * `FetchHttpClient` makes its responses) keeps it as `source`, and `HttpClient.make` wraps every response it
+ * returns (`original`). Neither field is public in @effect/platform 0.97: both are read only after a check of
+ * their shape, and the tests over `FetchHttpClient` (packages/auth/test/TokenBoundary.test.ts) fail if a release
+ * renames them.
+ */
+const webResponse = (response: unknown, depth = 0): WebOrigin | undefined => {
+  if (typeof response !== "object" || response === null || depth > 4) return undefined
+  const { original, source } = response as { readonly original?: unknown; readonly source?: unknown }
+  return isWebOrigin(source) ? source : webResponse(original, depth + 1)
+}
+
+/**
+ * Where an answer really came from, and whether the transport followed a redirect to get it.
+ *
+ * `response.request.url` is the URL of the request as built: under `FetchHttpClient` it stays the first URL
+ * whatever fetch did, so it cannot tell. The web `Response` can: its `url` is the last hop's and `redirected`
+ * says whether fetch followed one. A `Response` made by hand has an empty `url`: then, as for the other
+ * transports (which never follow by themselves; `HttpClient.followRedirects` answers with the last hop's
+ * request), the request's URL is all there is.
+ *
+ * @internal
+ */
+export const answeredFrom = (response: HttpClientResponse.HttpClientResponse): WebOrigin => {
+  const web = webResponse(response)
+  if (web !== undefined && web.url !== "") return { url: web.url, redirected: web.redirected }
+  return { url: response.request.url, redirected: web?.redirected ?? false }
+}
+
 /** @internal */
 export const isRedirect = (status: number): boolean => status >= 300 && status < 400
 

@@ -30,7 +30,7 @@ import {
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import { ClientCredentials, RefreshRequest, TokenSet } from "../TokenSet.js"
 import * as Metrics from "./metrics.js"
-import { isRedirect, redirectOrigin, withoutRedirects } from "./noRedirects.js"
+import { answeredFrom, isRedirect, redirectOrigin, withoutRedirects } from "./noRedirects.js"
 import type { ResolvedOptions } from "./options.js"
 import { parseRetryAfter } from "./retryAfter.js"
 
@@ -158,6 +158,16 @@ const originOf = (url: string): string => {
   }
 }
 
+/** Whether two URLs name the same resource: origin and path (the query and fragment aside). */
+const sameResource = (a: string, b: string): boolean => {
+  try {
+    const [x, y] = [new URL(a), new URL(b)]
+    return x.origin === y.origin && x.pathname === y.pathname
+  } catch {
+    return false
+  }
+}
+
 /** The root cause of a transport failure, e.g. `connect ECONNREFUSED 127.0.0.1:9` under fetch's `fetch failed`. */
 const innermostMessage = (cause: unknown): string | undefined =>
   cause instanceof Error ? innermostMessage(cause.cause) ?? cause.message : undefined
@@ -270,10 +280,20 @@ export const makeResolved = (options: ResolvedOptions) =>
             failed("Status", `redirected to ${redirectOrigin(response, endpoint)}; not followed`, status)
           )
         }
-        const answeredBy = originOf(response.request.url)
-        if (answeredBy !== origin) {
+        // A transport that followed a redirect by itself (a fetch that ignores `redirect: "manual"`,
+        // `followRedirects` below the SDK): the request went on, and its answer is never used, whatever its origin.
+        const answer = answeredFrom(response)
+        if (answer.redirected || !sameResource(answer.url, endpoint)) {
+          const answeredBy = originOf(answer.url)
           return yield* Effect.fail(
-            failed("Status", `answered from ${answeredBy} after a redirect the HTTP client followed; not used`, status)
+            failed(
+              "Redirected",
+              answeredBy === origin
+                ? `the answer came through a redirect the HTTP client followed (to ${answeredBy}); not used`
+                : `the answer came from another origin (${answeredBy}) after a redirect the HTTP client followed; ` +
+                  "not used",
+              status
+            )
           )
         }
         const date = Date.parse(response.headers["date"] ?? "")
