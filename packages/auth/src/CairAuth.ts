@@ -21,6 +21,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -273,9 +274,16 @@ export const validateOptions = <O extends Options>(
  * @category constructors
  */
 export const make = (
-  options: Pick<Options, "refreshWindowMs" | "expiryMarginMs" | "baseUrl" | "metrics" | "meterProvider"> & {
+  options: Pick<
+    Options,
+    "refreshWindowMs" | "expiryMarginMs" | "baseUrl" | "requestTimeoutMs" | "maxRetries" | "metrics" | "meterProvider"
+  > & {
     readonly clientId: string
-    /** Needed by a store that seals what it shares (`@cair/auth-redis`); the memory store ignores it. */
+    /**
+     * Needed by a store that seals what it shares (`@cair/auth-redis`); the memory store ignores it. With a
+     * shared store, also give the `baseUrl`, `requestTimeoutMs` and `maxRetries` of the `TokenEndpoint`: they
+     * name the client's slot and set the lease time.
+     */
     readonly clientSecret?: Redacted.Redacted<string> | string | undefined
   }
 ): Effect.Effect<CairAuth.Service, never, TokenEndpoint | TokenStore.TokenStore | Scope.Scope> =>
@@ -294,14 +302,19 @@ export const make = (
         clientSecret: typeof options.clientSecret === "string"
           ? Redacted.make(options.clientSecret)
           : options.clientSecret,
+        requestTimeoutMs: options.requestTimeoutMs,
+        maxRetries: options.maxRetries,
         ...lifetime,
         ...metrics
       })
   )
 
 /**
- * `CairAuth` with the token endpoints on the app's `HttpClient` and an in-memory store. Invalid
- * options are a defect (`InvalidOptions`) at layer build.
+ * `CairAuth` with the token endpoints on the app's `HttpClient`, and the `TokenStore` provided to the
+ * layer, or else one in memory (private to this `CairAuth`). With a shared store
+ * (`RedisTokenStore.layer` from `@cair/auth-redis`) every process using the same client id and base
+ * URL shares one token and one single flight. Invalid options are a defect (`InvalidOptions`) at
+ * layer build.
  *
  * @example
  * ```ts
@@ -325,10 +338,13 @@ export const make = (
 export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient.HttpClient> =>
   Layer.unwrapEffect(
     Effect.map(Effect.orDie(resolveOptions(options)), (resolved) =>
-      Layer.scoped(CairAuth, internal.make(resolved)).pipe(
-        Layer.provide(tokenEndpoint.layerResolved(resolved)),
-        Layer.provide(TokenStore.layerMemory)
-      ))
+      Layer.scoped(
+        CairAuth,
+        Effect.flatMap(Effect.serviceOption(TokenStore.TokenStore), (store) =>
+          Option.isSome(store)
+            ? Effect.provideService(internal.make(resolved), TokenStore.TokenStore, store.value)
+            : Effect.provideServiceEffect(internal.make(resolved), TokenStore.TokenStore, TokenStore.makeMemory))
+      ).pipe(Layer.provide(tokenEndpoint.layerResolved(resolved))))
   )
 
 /**

@@ -313,6 +313,12 @@ export interface Slot {
    */
   readonly claimRefresh: (lease: Lease, version: string) => Effect.Effect<boolean, TokenStoreError>
   /**
+   * Gives back the refresh token of entry `version` that the holder of `lease` claimed and could not use (its
+   * request failed): the next holder may send it again, as a single process retries it. Does nothing unless
+   * the lease is still held and the entry is still `version`.
+   */
+  readonly unclaimRefresh: (lease: Lease, version: string) => Effect.Effect<void, TokenStoreError>
+  /**
    * Waits until the entry is no longer `seen` (written or gone), the lease is free, or `maxWaitMs`
    * have passed, whichever comes first. It tells nothing: read `latest` after it.
    */

@@ -130,6 +130,8 @@ const makeSlot = (
       releaseLease: (lease) => Effect.asVoid(evalScript("releaseLease", scripts.release, [lease.id, keys.channel])),
       claimRefresh: (lease, version) =>
         Effect.map(evalScript<number>("claimRefresh", scripts.claim, [lease.id, version]), (n) => n === 1),
+      unclaimRefresh: (lease, version) =>
+        Effect.asVoid(evalScript("unclaimRefresh", scripts.unclaim, [lease.id, version])),
       awaitChange: (seen, maxWaitMs) =>
         TokenStore.awaitChangeWith({
           changes: Stream.fromPubSub(pubsub),

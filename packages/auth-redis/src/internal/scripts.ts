@@ -49,6 +49,14 @@ redis.call('HSET', KEYS[1], 'r', '1')
 return 1
 `
 
+/** ARGV: lease id, version. Gives back a claimed refresh token, for the lease holder only. */
+export const unclaim = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'v') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'r', '0')
+return 1
+`
+
 /** Returns the entry's version (or false) and whether the lease is held: what a waiter checks. */
 export const state = `
 return { redis.call('HGET', KEYS[1], 'v'), redis.call('EXISTS', KEYS[2]) }

@@ -7,7 +7,6 @@ import type * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import { identity } from "effect/Function"
 import * as LogLevel from "effect/LogLevel"
-import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
@@ -21,7 +20,7 @@ import { TokenEvent } from "../TokenEvent.js"
 import type { TokenStore } from "../TokenStore.js"
 import { deadlines, type LifetimeOptions } from "./lifetime.js"
 import * as Metrics from "./metrics.js"
-import { type ClientOptions, latestAndWrite } from "./storeBridge.js"
+import * as SharedFlight from "./sharedFlight.js"
 import * as TokenState from "./tokenState.js"
 
 /** @internal */
@@ -46,7 +45,7 @@ const sameToken = (entry: TokenState.Entry, target: Redacted.Redacted<string> | 
     : entry.view.generation === target.generation
 
 /** @internal */
-export const make = (options: LifetimeOptions & ClientOptions & Metrics.RecorderOptions) =>
+export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Metrics.RecorderOptions) =>
   Effect.gen(function*() {
     const endpoint = yield* TokenEndpoint
     const scope = yield* Effect.scope
@@ -56,10 +55,11 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
       Effect.map(FiberRef.get(FiberRef.currentMetricLabels), (labels) => Metrics.make(options, labels)),
       (recorder) => Effect.sync(recorder.close)
     )
-    const store = yield* latestAndWrite(
-      options,
-      (reason) => recorder.bind(Metrics.specs.storeFallbacks, { "cair.auth.reason": reason })(1)
-    )
+    const sharing = yield* SharedFlight.make(options, {
+      fellBack: (reason) => recorder.bind(Metrics.specs.storeFallbacks, { "cair.auth.reason": reason })(1),
+      waited: recorder.bind(Metrics.specs.leaseWaits),
+      tookOver: recorder.bind(Metrics.specs.leaseTakeovers)
+    })
     const reads = Metrics.reads(recorder)
     const recordFallback = {
       RefreshTokenExpired: recorder.bind(Metrics.specs.fallbacks, { "cair.auth.reason": "RefreshTokenExpired" }),
@@ -73,14 +73,8 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
     const warn = (warnings: ReadonlyArray<string>) =>
       Effect.forEach(warnings, (warning) => Effect.logWarning(`Cair token: ${warning}`), { discard: true })
 
-    const adopt = (issued: IssuedTokenSet) =>
-      Effect.gen(function*() {
-        const limits = deadlines(issued, options)
-        yield* warn(limits.warnings)
-        return TokenState.entry(issued, limits, 1, yield* now)
-      })
-    const stored = yield* store.get
-    const state = yield* Ref.make(TokenState.initial(Option.isSome(stored) ? yield* adopt(stored.value) : undefined))
+    // Empty at first: the first caller's flight takes the shared token, if a store has one.
+    const state = yield* Ref.make(TokenState.initial(undefined))
 
     const requestWithCredentials = Effect.map(endpoint.requestToken, (issued) => [issued, "credentials"] as const)
 
@@ -95,24 +89,29 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
         Effect.zipRight(requestWithCredentials)
       )
 
-    /** One cycle: a newer token from the store, else the refresh token, else the credentials. */
+    /**
+     * One cycle: the fleet's token if a shared store has a fresh one, else (as the lease holder, or alone) the
+     * refresh token, else the credentials.
+     */
     const obtain = (previous: TokenState.Entry | undefined, at: TokenState.Now) =>
-      Effect.gen(function*() {
-        const stored = yield* store.get
-        if (Option.isSome(stored) && stored.value.tokens !== previous?.issued.tokens) {
-          if (at.wall < deadlines(stored.value, options).refreshAt) return [stored.value, "store"] as const
+      sharing.obtain({
+        previous: previous === undefined
+          ? undefined
+          : { issued: previous.issued, refreshTokenUsable: TokenState.refreshTokenUsable(previous, at) },
+        fresh: (issued, wall) => wall < deadlines(issued, options).refreshAt,
+        refreshTokenUsable: (issued, wall) => wall < deadlines(issued, options).refreshTokenUsableUntil,
+        request: (candidate) => {
+          if (candidate === undefined) return requestWithCredentials
+          if (!candidate.refreshTokenUsable) return fallBack("RefreshTokenExpired")
+          return endpoint.refresh(candidate.issued.tokens.refreshToken).pipe(
+            Effect.map((issued) => [issued, "refresh"] as const),
+            Effect.catchTag("RefreshTokenRejected", (cause) => fallBack("RefreshTokenRejected", cause))
+          )
         }
-        if (previous === undefined) return yield* requestWithCredentials
-        if (!TokenState.refreshTokenUsable(previous, at)) return yield* fallBack("RefreshTokenExpired")
-        return yield* endpoint.refresh(previous.issued.tokens.refreshToken).pipe(
-          Effect.map((issued) => [issued, "refresh"] as const),
-          Effect.catchTag("RefreshTokenRejected", (cause) => fallBack("RefreshTokenRejected", cause))
-        )
       })
 
     const succeeded = (issued: IssuedTokenSet, source: "credentials" | "refresh" | "store") =>
       Effect.gen(function*() {
-        if (source !== "store") yield* store.set(issued)
         const at = yield* now
         const limits = deadlines(issued, options)
         const { entry, expiredOnArrival } = yield* Ref.modify(state, (s) => {
@@ -282,7 +281,8 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
           return Effect.map(acquire, select)
         }))
 
-    const invalidateWhere = (matches: (entry: TokenState.Entry) => boolean) =>
+    /** Invalidates the entry if it matches; `fleet`: and tells the other processes sharing the store. */
+    const invalidateWhere = (matches: (entry: TokenState.Entry) => boolean, fleet = true) =>
       Effect.flatten(Ref.modify(state, (s): [Effect.Effect<void>, TokenState.State] => {
         const entry = s.entry
         if (entry === undefined || TokenState.isInvalidated(entry) || !matches(entry)) {
@@ -293,11 +293,13 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
           Effect.logDebug(`Cair token: generation ${generation} invalidated`).pipe(
             Effect.zipRight(Effect.sync(() => recordInvalidation(1))),
             Effect.zipRight(publish(TokenEvent.Invalidated({ generation }))),
-            Effect.asVoid
+            Effect.zipRight(fleet ? sharing.invalidated(entry.issued.tokens) : Effect.void)
           ),
           { ...s, entry: TokenState.invalidated(entry) }
         ]
       }))
+    // Another process was refused the shared token: stop sending it too (the next caller gets the fleet's next).
+    yield* sharing.watch((tokens) => invalidateWhere((entry) => entry.issued.tokens === tokens, false))
 
     const rejected = (token: Redacted.Redacted<string> | CairAuth.AccessToken): Effect.Effect<boolean> =>
       Effect.flatten(Effect.clockWith((clock) => {
@@ -310,7 +312,9 @@ export const make = (options: LifetimeOptions & ClientOptions & Metrics.Recorder
           if (!result.retry) recordRenewalRefused(1)
           if (!result.invalidated) return [Effect.succeed(result.retry), s]
           const invalidation = Effect.logDebug(`Cair API answered 401 to token generation ${generation}`).pipe(
-            Effect.zipRight(publish(TokenEvent.Invalidated({ generation })))
+            Effect.zipRight(publish(TokenEvent.Invalidated({ generation }))),
+            // The fleet shares the token: tell every process (compare-and-set: only if it is still the shared one).
+            Effect.zipRight(s.entry === undefined ? Effect.void : sharing.invalidated(s.entry.issued.tokens))
           )
           const rest = result.rest
           if (rest === undefined) return [Effect.as(invalidation, true), result.state]

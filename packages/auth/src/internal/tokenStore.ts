@@ -127,6 +127,13 @@ const makeMemorySlot = Effect.gen(function*() {
           }
           return [true, { ...s, entry: { value: { ...entry, refreshClaimed: true }, until: s.entry!.until } }]
         })),
+    unclaimRefresh: (lease, version) =>
+      Effect.flatMap(now, (at) =>
+        Ref.update(state, (s): SlotState => {
+          const { entry, lease: held } = current(s, at)
+          if (held?.id !== lease.id || entry === undefined || entry.version !== version) return s
+          return { ...s, entry: { value: { ...entry, refreshClaimed: false }, until: s.entry!.until } }
+        })),
     awaitChange: (seen, maxWaitMs) =>
       Effect.flatMap(Effect.zip(Ref.get(state), now), ([s, at]) =>
         awaitChangeWith({

@@ -170,6 +170,20 @@ export const cases: ReadonlyArray<Conformance.Case> = [
     })
   },
   {
+    name: "a holder gives back a refresh token it could not use; nobody else can",
+    run: Effect.gen(function*() {
+      const slot = yield* slotOf(freshClient())
+      const entry = yield* written(slot, tokens(1))
+      const lease = Option.getOrThrow(yield* slot.acquireLease(30_000))
+      yield* check(yield* slot.claimRefresh(lease, entry.version), "the holder's claim")
+      yield* slot.unclaimRefresh({ id: "forged", ttlMs: 30_000 }, entry.version)
+      yield* check((yield* latestEntry(slot)).refreshClaimed, "a forged give-back to change nothing")
+      yield* slot.unclaimRefresh(lease, entry.version)
+      yield* check(!(yield* latestEntry(slot)).refreshClaimed, "the refresh token given back")
+      yield* check(yield* slot.claimRefresh(lease, entry.version), "a new claim after the give-back")
+    })
+  },
+  {
     name: "two clients share nothing: another id, or the same id at another base URL",
     run: Effect.gen(function*() {
       const client = freshClient()
