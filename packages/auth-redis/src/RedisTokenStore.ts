@@ -44,11 +44,11 @@ export interface Options {
   readonly url: Redacted.Redacted<string> | string
   /** Prepended to every key and channel. Default `cair:auth:`. */
   readonly keyPrefix?: string | undefined
-  /** No command waits longer than this, in milliseconds. Default 1 000. */
+  /** No command waits longer than this, in milliseconds. Default 2 000. */
   readonly commandTimeoutMs?: number | undefined
   /**
    * How long the first calls wait for the first connection, from the store's start, rather than
-   * going on without Redis. Default 2 000.
+   * going on without Redis. Default 3 000.
    */
   readonly connectTimeoutMs?: number | undefined
   /** A waiter checks the entry and the lease at least this often, in case a notification was lost. Default 500. */

@@ -66,6 +66,8 @@ export interface RedisServer {
   readonly kill: () => Promise<void>
   /** Stops it and starts a new, empty server on the same port; resolves once that one is ready. */
   readonly restart: () => Promise<void>
+  /** After `stop` or `kill`: starts a new, empty server on the same port; resolves once it is ready. */
+  readonly relaunch: () => Promise<void>
   /** Whether a `PING` gets an answer within `timeoutMs` (default 1 000). */
   readonly ping: (timeoutMs?: number) => Promise<boolean>
 }

@@ -17,8 +17,8 @@ const Change = Data.taggedEnum<TokenStore.Change>()
 /** @internal */
 export const defaults = {
   keyPrefix: "cair:auth:",
-  commandTimeoutMs: 1_000,
-  connectTimeoutMs: 2_000,
+  commandTimeoutMs: 2_000,
+  connectTimeoutMs: 3_000,
   pollIntervalMs: 500
 } as const
 

@@ -132,6 +132,10 @@ export const start = async (options: RedisServerOptions = {}): Promise<RedisServ
       await stopChild("SIGTERM")
       current = await spawnOn(port, options)
     },
+    relaunch: async () => {
+      await exited(current)
+      current = await spawnOn(port, options)
+    },
     ping: (timeoutMs = 1_000) => ping(port, timeoutMs)
   }
 }

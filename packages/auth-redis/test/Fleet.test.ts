@@ -1,0 +1,272 @@
+/**
+ * A fleet of processes (`fixtures/worker.mjs`: CairAuth on RedisTokenStore) against the fake Cair server and a real
+ * redis-server. Waits for answers and events, never for a time; the bounds asserted are the ones the issue demands,
+ * as generous upper bounds.
+ */
+import { FakeCairServer, RedisServer } from "@cair/auth-testing"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { createClient } from "redis"
+import * as Fleet from "./fixtures/fleet.js"
+
+const credentials = { clientId: "clinic-fleet", clientSecret: "S3CRET-fleet-8c2d" }
+
+let redis: RedisServer.RedisServer
+beforeAll(async () => {
+  redis = await RedisServer.start({ startTimeoutMs: 60_000 })
+}, 90_000)
+afterAll(() => redis?.stop(), 30_000)
+afterEach(async () => {
+  Fleet.killAll()
+  const raw = createClient({ url: redis.url })
+  raw.on("error", () => {})
+  await raw.connect()
+  await raw.flushAll()
+  raw.destroy()
+}, 30_000)
+
+const fleet = async (
+  server: FakeCairServer.Handle,
+  n: number,
+  options: Partial<Fleet.FleetOptions> = {}
+): Promise<Array<Fleet.Worker>> => {
+  const workers = Array.from(
+    { length: n },
+    () => Fleet.start({ ...credentials, baseUrl: server.url, redisUrl: redis.url, ...options })
+  )
+  await Promise.all(workers.map(Fleet.ready))
+  return workers
+}
+
+const tokenRequests = (server: FakeCairServer.Handle) => server.count("/api/token") + server.count("/api/refresh")
+
+describe("a fleet on one Redis", () => {
+  it("12 processes cold: exactly 1 token request, all hold the same token; a later one makes none", async () => {
+    const server = await FakeCairServer.start({ credentials })
+    try {
+      const workers = await fleet(server, 12)
+      const answers = await Promise.all(workers.map((worker) => worker.get()))
+      expect(answers.every((answer) => answer.get !== null)).toBe(true)
+      expect(new Set(answers.map((answer) => answer.get)).size).toBe(1)
+      const logs = workers.flatMap((worker) => worker.messages.filter((message) => message.log !== undefined))
+      expect(server.count("/api/token"), JSON.stringify(logs)).toBe(1)
+      expect(server.count("/api/refresh")).toBe(0)
+
+      const [late] = await fleet(server, 1)
+      const answer = await late!.get()
+      expect(answer.get).toBe(answers[0]!.get)
+      expect(tokenRequests(server)).toBe(1)
+    } finally {
+      await server.stop()
+    }
+  }, 120_000)
+
+  it(
+    "6 processes over refresh cycles: at most one request per cycle, no refresh token reused, none expired",
+    async () => {
+      // A 4 s token: refreshed from 2 s on (half its life), not handed out in its last 0.4 s.
+      const server = await FakeCairServer.start({ credentials, accessTokenTtlMs: 4_000 })
+      try {
+        const workers = await fleet(server, 6)
+        const seen = new Set<string>()
+        // Call until the fleet has been through four refreshes.
+        while (server.count("/api/refresh") < 4) {
+          const answers = await Promise.all(workers.map((worker) => worker.get()))
+          for (const answer of answers) {
+            expect(answer.get, answer.error).not.toBeNull()
+            // Handed out before it expired, by the caller's own clock.
+            expect(answer.at!).toBeLessThan(answer.expiresAt!)
+            seen.add(answer.get!)
+          }
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        const refreshTokens = server.requests().filter((entry) => entry.path === "/api/refresh").map((entry) =>
+          entry.refreshToken
+        )
+        expect(new Set(refreshTokens).size).toBe(refreshTokens.length)
+        // One credentials request, then a chain of refreshes, each with the token the one before issued: a second
+        // request in a cycle would have sent a refresh token twice (refused) or fallen back to the credentials.
+        expect(server.count("/api/token")).toBe(1)
+        // Every token issued was handed out, but perhaps the last (still being adopted when the loop ended).
+        expect(tokenRequests(server)).toBeLessThanOrEqual(seen.size + 1)
+        expect(server.requests().every((entry) => entry.status === 200)).toBe(true)
+      } finally {
+        await server.stop()
+      }
+    },
+    120_000
+  )
+
+  it(
+    "a fleet-wide 401: after a revocation, 6 processes make at most 2 new requests and stop sending the old token",
+    async () => {
+      const server = await FakeCairServer.start({ credentials })
+      try {
+        const workers = await fleet(server, 6)
+        const first = await Promise.all(workers.map((worker) => worker.get()))
+        expect(tokenRequests(server)).toBe(1)
+        server.revokeAccessTokens()
+        // One process sees the 401 and invalidates its token: every process is told.
+        const marks = workers.map((worker) => worker.messages.length)
+        workers[0]!.send("invalidate")
+        await Promise.all(
+          workers.map((worker, i) => worker.next((message) => message.event === "Invalidated", marks[i]))
+        )
+        const after = await Promise.all(workers.map((worker) => worker.get()))
+        expect(after.every((answer) => answer.get !== null && answer.get !== first[0]!.get)).toBe(true)
+        expect(new Set(after.map((answer) => answer.get)).size).toBe(1)
+        expect(tokenRequests(server) - 1).toBeLessThanOrEqual(2)
+      } finally {
+        await server.stop()
+      }
+    },
+    120_000
+  )
+
+  it("two client ids on one Redis share nothing", async () => {
+    const other = { clientId: "clinic-fleet-other", clientSecret: credentials.clientSecret }
+    const server = await FakeCairServer.start({ credentials })
+    const otherServer = await FakeCairServer.start({ credentials: other })
+    try {
+      const one = await fleet(server, 3)
+      const two = await fleet(otherServer, 3, other)
+      const answers = await Promise.all([...one, ...two].map((worker) => worker.get()))
+      expect(new Set(answers.map((answer) => answer.get)).size).toBe(2)
+      expect(server.count("/api/token")).toBe(1)
+      expect(otherServer.count("/api/token")).toBe(1)
+    } finally {
+      await server.stop()
+      await otherServer.stop()
+    }
+  }, 120_000)
+})
+
+describe("a fleet when Redis fails", () => {
+  it(
+    "kill -9 of the lease holder mid-request: another process gets a token within the bound, 2 requests at most",
+    async () => {
+      const server = await FakeCairServer.start({ credentials })
+      try {
+        // requestTimeoutMs 5000 and maxRetries 1: the lease lasts (1 + 1) × (5 000 + 1 000) = 12 s.
+        const [holder, ...others] = await fleet(server, 4, { requestTimeoutMs: 5_000, maxRetries: 1 })
+        server.inject(FakeCairServer.Fault.Hang(), { path: "/api/token" })
+        void holder!.get()
+        await server.awaitCount(1, "/api/token")
+        holder!.child.kill("SIGKILL")
+        const killedAt = Date.now()
+        const answers = await Promise.all(others.map((worker) => worker.get()))
+        const freedAfterMs = Date.now() - killedAt
+        expect(answers.every((answer) => answer.get !== null)).toBe(true)
+        expect(new Set(answers.map((answer) => answer.get)).size).toBe(1)
+        expect(server.count("/api/token")).toBeLessThanOrEqual(2)
+        // The bound the issue asks for, generously: the dead holder's lease frees the fleet within 15 s.
+        expect(freedAfterMs).toBeLessThan(15_000)
+      } finally {
+        await server.stop()
+      }
+    },
+    120_000
+  )
+
+  it(
+    "Redis stopped mid-run, then started again: every call succeeds, on its own meanwhile, then shared again",
+    async () => {
+      const own = await RedisServer.start({ startTimeoutMs: 60_000 })
+      // A 3 s token: each process renews it every cycle while Redis is down.
+      const server = await FakeCairServer.start({ credentials, accessTokenTtlMs: 3_000 })
+      try {
+        const workers = await fleet(server, 4, { redisUrl: own.url })
+        const round = () => Promise.all(workers.map((worker) => worker.get()))
+        const shared = await round()
+        expect(new Set(shared.map((answer) => answer.get)).size).toBe(1)
+
+        await own.kill()
+        const before = tokenRequests(server)
+        let rounds = 0
+        const startedAt = Date.now()
+        while (Date.now() - startedAt < 7_000) {
+          const answers = await round()
+          rounds += 1
+          for (const answer of answers) {
+            expect(answer.get, answer.error).not.toBeNull()
+            expect(answer.at!).toBeLessThan(answer.expiresAt!)
+            // While Redis is down every call settles within 5 s (the issue's bound, generously).
+            expect(answer.tookMs!).toBeLessThan(5_000)
+          }
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        // On its own, each process renews at most once per refresh window (half of the 3 s life), plus one.
+        expect(tokenRequests(server) - before).toBeLessThanOrEqual(4 * (Math.ceil(7_000 / 1_500) + 2))
+        expect(rounds).toBeGreaterThan(0)
+
+        await own.relaunch()
+        const back = Date.now()
+        // Sharing again: a round where all four hold one token.
+        let together = false
+        while (!together) {
+          const answers = await round()
+          expect(answers.every((answer) => answer.get !== null)).toBe(true)
+          together = new Set(answers.map((answer) => answer.get)).size === 1
+          if (!together) await new Promise((resolve) => setTimeout(resolve, 250))
+          expect(Date.now() - back).toBeLessThan(30_000)
+        }
+      } finally {
+        await server.stop()
+        await own.stop()
+      }
+    },
+    120_000
+  )
+
+  it("Redis unreachable at start: each process works on its own", async () => {
+    const own = await RedisServer.start({ startTimeoutMs: 60_000 })
+    const url = own.url
+    await own.stop()
+    const server = await FakeCairServer.start({ credentials })
+    try {
+      const workers = await fleet(server, 3, { redisUrl: url })
+      const answers = await Promise.all(workers.map((worker) => worker.get()))
+      expect(answers.every((answer) => answer.get !== null && answer.tookMs! < 5_000)).toBe(true)
+      expect(server.count("/api/token")).toBe(3)
+      // One warning each, naming the host and port only.
+      for (const worker of workers) {
+        const warnings = worker.messages.filter((message) => message.log === "WARN")
+        expect(warnings.filter((message) => message.message?.includes("unavailable")).length).toBe(1)
+      }
+    } finally {
+      await server.stop()
+    }
+  }, 120_000)
+
+  it("Redis holds no token and no secret after a fleet ran: not plain, base64 or hex", async () => {
+    const server = await FakeCairServer.start({ credentials, accessTokenTtlMs: 3_000 })
+    try {
+      const workers = await fleet(server, 3)
+      for (let i = 0; i < 3; i++) await Promise.all(workers.map((worker) => worker.get()))
+      const raw = createClient({ url: redis.url })
+      raw.on("error", () => {})
+      await raw.connect()
+      const text: Array<string> = []
+      for await (const keys of raw.scanIterator({ COUNT: 100 })) {
+        for (const key of keys) {
+          text.push(key)
+          const type = await raw.type(key)
+          if (type === "hash") text.push(...Object.entries(await raw.hGetAll(key)).flat())
+          else if (type === "string") text.push((await raw.get(key)) ?? "")
+        }
+      }
+      raw.destroy()
+      expect(text.length).toBeGreaterThan(0)
+      const issued = server.requests().flatMap((entry) => entry.refreshToken === undefined ? [] : [entry.refreshToken])
+      const forbidden = [credentials.clientSecret, credentials.clientId, ...issued]
+      const all = text.join("\n")
+      for (const value of forbidden) {
+        for (const encoded of [value, Buffer.from(value).toString("base64"), Buffer.from(value).toString("hex")]) {
+          expect(all.includes(encoded), `Redis shows ${value.slice(0, 8)}…`).toBe(false)
+        }
+      }
+      expect(all).not.toMatch(/fake-(?:at|rt)-/)
+    } finally {
+      await server.stop()
+    }
+  }, 120_000)
+})
