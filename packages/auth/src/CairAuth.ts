@@ -274,18 +274,20 @@ export const validateOptions = <O extends Options>(
  * @category constructors
  */
 export const make = (
-  options: Pick<
-    Options,
-    "refreshWindowMs" | "expiryMarginMs" | "baseUrl" | "requestTimeoutMs" | "maxRetries" | "metrics" | "meterProvider"
-  > & {
-    readonly clientId: string
-    /**
-     * Needed by a store that seals what it shares (`@cair/auth-redis`); the memory store ignores it. With a
-     * shared store, also give the `baseUrl`, `requestTimeoutMs` and `maxRetries` of the `TokenEndpoint`: they
-     * name the client's slot and set the lease time.
-     */
-    readonly clientSecret?: Redacted.Redacted<string> | string | undefined
-  }
+  options:
+    & Pick<
+      Options,
+      "refreshWindowMs" | "expiryMarginMs" | "baseUrl" | "requestTimeoutMs" | "maxRetries" | "metrics" | "meterProvider"
+    >
+    & {
+      readonly clientId: string
+      /**
+       * Needed by a store that seals what it shares (`@cair/auth-redis`); the memory store ignores it. With a
+       * shared store, also give the `baseUrl`, `requestTimeoutMs` and `maxRetries` of the `TokenEndpoint`: they
+       * name the client's slot and set the lease time.
+       */
+      readonly clientSecret?: Redacted.Redacted<string> | string | undefined
+    }
 ): Effect.Effect<CairAuth.Service, never, TokenEndpoint | TokenStore.TokenStore | Scope.Scope> =>
   Effect.flatMap(
     Effect.orDie(

@@ -121,6 +121,8 @@ export const make = (
     /** The store's version of the token set this process last adopted or shared: what an invalidation names. */
     const known = yield* Ref.make<{ readonly tokens: TokenSet; readonly version: string } | undefined>(undefined)
     const remember = (entry: Entry) => Ref.set(known, { tokens: entry.tokens.tokens, version: entry.version })
+    /** The last version this process invalidated: its own notification must not invalidate its entry again. */
+    const invalidatedHere = yield* Ref.make<string | undefined>(undefined)
 
     /** The shared entry, if this flight should take it instead of requesting: valid, fresh and not ours. */
     const adoptable = (request: Request, latest: Option.Option<Entry>, now: number): Option.Option<Entry> =>
@@ -214,7 +216,8 @@ export const make = (
       Effect.flatMap(Ref.get(known), (current) =>
         current === undefined || !sameAccessToken(current.tokens, tokens)
           ? Effect.void
-          : slot.invalidate(current.version).pipe(
+          : Ref.set(invalidatedHere, current.version).pipe(
+            Effect.zipRight(slot.invalidate(current.version)),
             Effect.tapError((error) =>
               Effect.logDebug(`Cair token store: telling the fleet of the invalidation failed: ${error.message}`)
             ),
@@ -222,15 +225,13 @@ export const make = (
           ))
 
     const watch = (onInvalidated: (tokens: TokenSet) => Effect.Effect<void>) =>
-      Effect.asVoid(
-        Effect.forkScoped(Stream.runForEach(slot.changes, (change) =>
-          change._tag !== "Invalidated" ?
-            Effect.void :
-            Effect.flatMap(Ref.get(known), (current) =>
-              current !== undefined && current.version === change.version
-                ? onInvalidated(current.tokens)
-                : Effect.void)))
-      )
+      Effect.asVoid(Effect.forkScoped(Stream.runForEach(slot.changes, (change) =>
+        change._tag !== "Invalidated"
+          ? Effect.void
+          : Effect.flatMap(Effect.zip(Ref.get(known), Ref.get(invalidatedHere)), ([current, here]) =>
+            current !== undefined && current.version === change.version && here !== change.version
+              ? onInvalidated(current.tokens)
+              : Effect.void))))
 
     return { obtain, invalidated, watch }
   })
