@@ -20,6 +20,9 @@ import * as Subjects from "../Subjects.js"
 const batch = 10_000
 const warmupRounds = 3
 const rounds = 30
+/** The paired comparison of metrics on and off: this many pairs of loops of `pairBatch` reads. */
+const pairs = 400
+const pairBatch = 2_000
 
 type Loop = (n: number) => Promise<number>
 
@@ -131,6 +134,16 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
     perRound.push(nsPerRead)
   }
 
+  // Metrics on against off, paired: many short loops back to back, in alternating order, so that both sides of
+  // each ratio run within a millisecond or two of each other on this noisy machine.
+  const pairedRatios: Array<number> = []
+  for (let pair = 0; pair < pairs; pair++) {
+    const [first, second] = pair % 2 === 0 ? [effectLoop, effectOffLoop] : [effectOffLoop, effectLoop]
+    const a = await runtime.runPromise(first(pairBatch))
+    const b = await runtime.runPromise(second(pairBatch))
+    pairedRatios.push(pair % 2 === 0 ? a / b : b / a)
+  }
+
   await client.close()
   await runtime.dispose()
   await runtimeOff.dispose()
@@ -142,6 +155,7 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
   const ours = (name: "effect" | "adapter") => Object.fromEntries(peers.map((peer) => [peer, ratio(name, peer)]))
   const effectRatio = ratio("effect", "effect-floor")!
   const metricsRatio = ratio("effect", "effect-metrics-off")!
+  const pairedRatio = median(pairedRatios)
   const adapterRatio = ratio("adapter", "adapter-floor")!
   const adapterBeatsPeers = ["google", "aws", "azure"].every((peer) => ratio("adapter", peer)! < 1)
   const perRead = (name: string) => `${ns(name).toFixed(0)} ns/read`
@@ -171,8 +185,9 @@ export const run = async (server: FakeServer): Promise<ReadonlyArray<Row>> => {
     {
       bench,
       subject: "metrics on ÷ metrics off (accessToken)",
-      result: `${metricsRatio.toFixed(3)}× (median of per-round ratios)`,
-      target: met(metricsRatio <= 1.1, "≤ 1.1× metrics off")
+      result: `${pairedRatio.toFixed(3)}× (median of ${pairs} paired loops of ${pairBatch} reads; ` +
+        `${metricsRatio.toFixed(3)}× over the rounds)`,
+      target: met(pairedRatio <= 1.1, "≤ 1.1× metrics off")
     },
     {
       bench,
