@@ -10,6 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
@@ -18,6 +20,7 @@ import * as CairAuth from "../src/CairAuth.js"
 import * as CairAuthMetrics from "../src/CairAuthMetrics.js"
 import * as CairHttpClient from "../src/CairHttpClient.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
+import { TokenSet } from "../src/TokenSet.js"
 import * as TokenStore from "../src/TokenStore.js"
 import type { RecordedRequest, Reply } from "./fixtures.js"
 import { jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
@@ -283,6 +286,68 @@ describe("CairAuthMetrics", () => {
         "cair.auth.token.reads{cair.auth.read=waited}": 2
       })
     }))
+
+  describe("with a shared store", () => {
+    /** CairAuth on a memory store whose slot the test works as another process of the fleet would. */
+    const fleet = Effect.gen(function*() {
+      const clientId = `metrics-${++clients}`
+      const http = yield* scriptedHttp(issuing())
+      const store = yield* TokenStore.makeMemory
+      const slot = yield* store.forClient({ clientId, baseUrl, clientSecret: undefined })
+      const start = CairAuth.make({ clientId, baseUrl }).pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(
+          TokenEndpoint.layer({ clientId, clientSecret: secrets.clientSecret, baseUrl }).pipe(Layer.provide(http.layer))
+        )
+      )
+      return { clientId, http, slot, start }
+    })
+    const stored = (now: number, n: number): TokenStore.StoredTokenSet => ({
+      tokens: TokenSet.make({
+        accessToken: Redacted.make(secrets.accessToken(n)),
+        refreshToken: Redacted.make(secrets.refreshToken(n)),
+        expiresAt: new Date(now + 600_000),
+        refreshTokenExpiresAt: new Date(now + 86_400_000)
+      }),
+      sentAt: now,
+      receivedAt: now,
+      serverDate: undefined
+    })
+
+    it.scoped("a lease held by another process: one wait, its token adopted, no request", () =>
+      Effect.gen(function*() {
+        const { clientId, http, slot, start } = yield* fleet
+        yield* slot.acquireLease(60_000)
+        const auth = yield* start
+        const caller = yield* Effect.fork(auth.accessToken)
+        yield* settled(countersOf(clientId), "cair.auth.store.lease_waits{}")
+        yield* slot.put(stored(0, 5), Option.none())
+        expect(Redacted.value(yield* Fiber.join(caller))).toBe(secrets.accessToken(5))
+        expect(yield* http.count()).toBe(0)
+        expect(yield* countersOf(clientId)).toEqual({
+          "cair.auth.store.lease_waits{}": 1,
+          "cair.auth.token.reads{cair.auth.read=waited}": 1
+        })
+      }))
+
+    it.scoped("a refresh token claimed by a holder that did not finish: taken over with the credentials", () =>
+      Effect.gen(function*() {
+        const { clientId, http, slot, start } = yield* fleet
+        // Another process shared a token set that has expired since, claimed its refresh token and stopped.
+        const written = Option.getOrThrow(yield* slot.put(stored(-700_000, 3), Option.none()))
+        const held = Option.getOrThrow(yield* slot.acquireLease(60_000))
+        expect(yield* slot.claimRefresh(held, written.version)).toBe(true)
+        yield* slot.releaseLease(held)
+        const auth = yield* start
+        expect(Redacted.value(yield* auth.accessToken)).toBe(secrets.accessToken(0))
+        expect((yield* http.requests).map((request) => request.path)).toEqual(["/api/token"])
+        expect(yield* countersOf(clientId)).toEqual({
+          "cair.auth.store.lease_takeovers{}": 1,
+          "cair.auth.token.requests{cair.auth.endpoint=token,cair.auth.outcome=ok}": 1,
+          "cair.auth.token.reads{cair.auth.read=waited}": 1
+        })
+      }))
+  })
 
   it.scoped("metrics: false records nothing", () =>
     Effect.gen(function*() {

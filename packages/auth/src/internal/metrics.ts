@@ -110,14 +110,17 @@ export const specs = {
   leaseWaits: counter(
     "cair.auth.store.lease_waits",
     "{wait}",
-    "Token requests this process left to the process holding the shared store's lease, waiting for its token.",
+    "Waits of a token cycle for the process holding the shared store's lease, for the token it shares (a cycle may " +
+      "wait more than once).",
     [],
-    "none: normal in a fleet; compare with lease_takeovers"
+    "none by itself: normal in a fleet; a rate near the token cycles of every process with takeovers means a " +
+      "holder stalls"
   ),
   leaseTakeovers: counter(
     "cair.auth.store.lease_takeovers",
     "{takeover}",
-    "Leases of the shared store taken over after their holder did not finish its token request in time.",
+    "Token requests with the credentials because the shared refresh token was claimed by a lease holder that did " +
+      "not finish (it died or stalled).",
     [],
     "any, sustained: processes die or stall while holding the lease"
   ),
