@@ -12,11 +12,12 @@ import type { Now } from "./tokenState.js"
  * into Effect's metric registry (what `Metric.snapshot` and `@effect/opentelemetry` read) and, when the options
  * name one, into an OpenTelemetry `MeterProvider`.
  *
- * Each attribute set gets a metric of its own whose key holds the labels, made once: its update goes straight to
- * the registry's hook. `Metric.increment` on a `Metric.tagged` metric looks the series up in the registry on
- * every update (several microseconds), which the cached read cannot afford. The labels are the metric's `unit` (the convention `@effect/opentelemetry`
- * reads the unit from), `cair.client_id`, the metric labels in force when the client was built
- * (`Effect.tagMetrics` around the layer), then the metric's own attributes.
+ * Updates skip `Metric.increment` on a `Metric.tagged` metric, which looks the series up in the registry on every
+ * update (microseconds): each attribute set gets its labels made once, and the metric of its name finds the hook by
+ * that array. The cached read's own series has a metric whose key holds the labels, which finds the hook in a
+ * variable. The labels are the metric's `unit` (the convention `@effect/opentelemetry` reads the unit from),
+ * `cair.client_id`, the metric labels in force when the client was built (`Effect.tagMetrics` around the layer),
+ * then the metric's own attributes.
  */
 
 const counter = (
@@ -167,7 +168,7 @@ export interface Recorder {
    */
   readonly bind: (spec: Spec, attributes?: Attributes) => Record1
   readonly enabled: boolean
-  /** Stops reporting the sums of `hot` counters to the meter. */
+  /** Stops reporting the sums of the reads to the meter: the client closed. */
   readonly close: () => void
 }
 
