@@ -153,6 +153,40 @@ const baseMetrics = new Map<string, Metric.Metric<any, number, unknown>>(
 
 const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
+/**
+ * The update of each series of Effect's registry, made once per process: clients of one client id (the adapter's,
+ * the endpoint's and the core's recorders, or many clients of one integration) share it instead of each keeping
+ * labels and metrics of their own. Bounded like the registry: one entry per series.
+ */
+const updates = new Map<string, Record1>()
+
+const effectUpdate = (
+  spec: Spec,
+  clientId: string,
+  inherited: ReadonlyArray<MetricLabel.MetricLabel>,
+  attributes: Attributes
+): Record1 => {
+  const labels = [
+    MetricLabel.make("unit", spec.unit),
+    MetricLabel.make("cair.client_id", clientId),
+    ...inherited,
+    ...Object.entries(attributes).map(([k, v]) => MetricLabel.make(k, v))
+  ]
+  const key = JSON.stringify([spec.name, labels.map((label) => [label.key, label.value])])
+  let update = updates.get(key)
+  if (update === undefined) {
+    // The reads are counted on the cached read: a metric whose key holds the labels finds the registry's hook in a
+    // variable. The others go through the metric of their name, which finds it by the labels array.
+    update = spec === specs.reads
+      ? ((metric) => (value: number) => metric.unsafeUpdate(value, noLabels))(
+        Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(spec), labels))
+      )
+      : ((metric) => (value: number) => metric.unsafeUpdate(value, labels))(baseMetrics.get(spec.name)!)
+    updates.set(key, update)
+  }
+  return update
+}
+
 /** Records one value of one metric for a fixed set of attributes. */
 type Record1 = (value: number) => void
 
@@ -188,11 +222,22 @@ export const meterName = "@cair/auth"
 /** @internal */
 export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLabel.MetricLabel>): Recorder => {
   if (options.metrics === false) return disabled
-  const meter = options.meterProvider?.getMeter(meterName)
+  const lazy = (make: () => Record1): Record1 => {
+    let record: Record1 | undefined
+    return (value) => (record ??= make())(value)
+  }
+  if (options.meterProvider === undefined) {
+    return {
+      bind: (spec, attributes = {}) => lazy(() => effectUpdate(spec, options.clientId, inherited, attributes)),
+      enabled: true,
+      close: constVoid
+    }
+  }
+  const meter = options.meterProvider.getMeter(meterName)
   const instruments = new Map<string, CairAuthMetrics.Counter | CairAuthMetrics.Histogram>()
   const instrument = (spec: Spec) => {
     let found = instruments.get(spec.name)
-    if (found === undefined && meter !== undefined) {
+    if (found === undefined) {
       found = spec.instrument === "counter"
         ? meter.createCounter(spec.name, { description: spec.description, unit: spec.unit })
         : meter.createHistogram(spec.name, {
@@ -217,7 +262,7 @@ export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLa
       const series: Array<{ readonly attributes: Attributes; value: number }> = []
       list = series
       sums.set(spec.name, series)
-      const observable = meter!.createObservableCounter(spec.name, { description: spec.description, unit: spec.unit })
+      const observable = meter.createObservableCounter(spec.name, { description: spec.description, unit: spec.unit })
       const callback = (result: CairAuthMetrics.ObservableResult) => {
         for (const { attributes, value } of series) result.observe(value, attributes)
       }
@@ -228,35 +273,22 @@ export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLa
     list.push(entry)
     return entry
   }
+  /** With a meter: the record of each series, the meter's instrument beside the registry. */
   const bound = new Map<string, Record1>()
   const series = (spec: Spec, attributes: Attributes): Record1 => {
+    const update = effectUpdate(spec, options.clientId, inherited, attributes)
     const key = `${spec.name}\u0000${Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join("\u0000")}`
     let record = bound.get(key)
     if (record !== undefined) return record
     const all: Attributes = { "cair.client_id": options.clientId, ...attributes }
-    const labels = [
-      MetricLabel.make("unit", spec.unit),
-      MetricLabel.make("cair.client_id", options.clientId),
-      ...inherited,
-      ...Object.entries(attributes).map(([k, v]) => MetricLabel.make(k, v))
-    ]
-    // The reads are counted on the cached read: a metric whose key holds the labels finds the registry's hook in
-    // a variable. The others go through the metric of their name, which finds it by the labels array.
-    const update: Record1 = spec === specs.reads
-      ? ((metric) => (value) => metric.unsafeUpdate(value, noLabels))(
-        Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(spec), labels))
-      )
-      : ((metric) => (value) => metric.unsafeUpdate(value, labels))(baseMetrics.get(spec.name)!)
-    if (meter === undefined) {
-      record = update
-    } else if (spec === specs.reads) {
+    if (spec === specs.reads) {
       const entry = sum(spec, all)
       record = (value) => {
         update(value)
         entry.value += value
       }
     } else {
-      const otel = instrument(spec)!
+      const otel = instrument(spec)
       record = "add" in otel
         ? (value) => {
           update(value)
@@ -270,10 +302,7 @@ export const make = (options: RecorderOptions, inherited: ReadonlyArray<MetricLa
     bound.set(key, record)
     return record
   }
-  const bind = (spec: Spec, attributes: Attributes = {}): Record1 => {
-    let record: Record1 | undefined
-    return (value) => (record ??= series(spec, attributes))(value)
-  }
+  const bind = (spec: Spec, attributes: Attributes = {}): Record1 => lazy(() => series(spec, attributes))
   return { bind, enabled: true, close: () => callbacks.splice(0).forEach((remove) => remove()) }
 }
 
