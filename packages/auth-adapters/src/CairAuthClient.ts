@@ -164,6 +164,13 @@ export interface CairAuthClientOptions {
   readonly meterProvider?: MeterProvider | undefined
   /** `false` records no metric, into a `meterProvider` or elsewhere. Default `true`. */
   readonly metrics?: boolean | undefined
+  /**
+   * Share the token with every process using this Redis, client id and base URL (`redis://[user:password@]host:port`;
+   * it may hold a password, which is never shown). Needs `@cair/auth-redis` installed next to this package: it is
+   * loaded only when this is set. Without it, or while Redis does not answer, the client works on its own and logs
+   * one warning.
+   */
+  readonly redisUrl?: string | undefined
 }
 
 /**

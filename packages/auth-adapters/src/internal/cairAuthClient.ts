@@ -22,6 +22,7 @@ import type * as Api from "../CairAuthClient.js"
 import { ClientClosed } from "../CairAuthClient.js"
 import * as Fetch from "./fetch.js"
 import * as Meter from "./meter.js"
+import * as RedisStore from "./redisStore.js"
 
 /*
  * A thin shell over the core (`@cair/auth`'s `CairAuth`), which alone decides about tokens: usable, refresh due,
@@ -68,7 +69,8 @@ const isFunction = (description: string) =>
 const adapterOptions = {
   logLevel: Schema.Literal("Debug", "Info", "Warning", "Error", "None"),
   fetch: isFunction("a fetch function"),
-  onEvent: isFunction("a function")
+  onEvent: isFunction("a function"),
+  redisUrl: Schema.NonEmptyString
 }
 
 const abortReason = (signal: AbortSignal): unknown =>
@@ -96,7 +98,9 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const auth = Runtime.runSync(runtime)(
     CairAuth.make(coreOptions).pipe(
       Effect.provideServiceEffect(TokenEndpoint.TokenEndpoint, TokenEndpoint.make(coreOptions)),
-      Effect.provideServiceEffect(TokenStore.TokenStore, TokenStore.makeMemory),
+      options.redisUrl === undefined
+        ? Effect.provideServiceEffect(TokenStore.TokenStore, TokenStore.makeMemory)
+        : Effect.provideService(TokenStore.TokenStore, RedisStore.make(options.redisUrl)),
       Effect.provideService(HttpClient.HttpClient, httpClient),
       Effect.tap((auth) =>
         onEvent === undefined ? Effect.void : Effect.forkIn(
