@@ -1,9 +1,16 @@
+import type * as AuthRedis from "@cair/auth-redis"
 import * as TokenStore from "@cair/auth/TokenStore"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+
+/**
+ * Named through a variable, so that the bundler of an app that does not use Redis leaves the import alone instead
+ * of failing to resolve a package the app never installed.
+ */
+const optionalPackage: string = "@cair/auth-redis"
 
 const missing = new TokenStore.TokenStoreError({
   reason: "Misconfigured",
@@ -25,7 +32,10 @@ export const make = (url: string): TokenStore.TokenStore.Service =>
       Effect.gen(function*() {
         const loaded = yield* Deferred.make<TokenStore.Slot, TokenStore.TokenStoreError>()
         yield* Effect.forkScoped(
-          Effect.tryPromise({ try: () => import("@cair/auth-redis"), catch: () => missing }).pipe(
+          Effect.tryPromise({
+            try: () => import(optionalPackage) as Promise<typeof AuthRedis>,
+            catch: () => missing
+          }).pipe(
             Effect.tapError((error) => Effect.logWarning(`Cair token store not used: ${error.message}`)),
             Effect.flatMap((module) => module.RedisTokenStore.make({ url: Redacted.make(url) })),
             Effect.flatMap((store) => store.forClient(client)),
