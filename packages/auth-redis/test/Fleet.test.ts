@@ -149,11 +149,13 @@ describe("a fleet when Redis fails", () => {
         // requestTimeoutMs 5000 and maxRetries 1: the lease lasts (1 + 1) × (5 000 + 1 000) = 12 s.
         const [holder, ...others] = await fleet(server, 4, { requestTimeoutMs: 5_000, maxRetries: 1 })
         server.inject(FakeCairServer.Fault.Hang(), { path: "/api/token" })
-        void holder!.get()
+        // Killed below on purpose: its answer never comes, and its rejection must not go unhandled.
+        const killed = holder!.get().catch((error: unknown) => error)
         await server.awaitCount(1, "/api/token")
         holder!.child.kill("SIGKILL")
         const killedAt = Date.now()
         const answers = await Promise.all(others.map((worker) => worker.get()))
+        expect(await killed).toBeInstanceOf(Error)
         const freedAfterMs = Date.now() - killedAt
         expect(answers.every((answer) => answer.get !== null)).toBe(true)
         expect(new Set(answers.map((answer) => answer.get)).size).toBe(1)
