@@ -10,7 +10,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as CairAuth from "../CairAuth.js"
 import type { CairAuthError, RefreshTokenRejected } from "../CairAuthError.js"
@@ -44,13 +44,35 @@ const sameToken = (entry: TokenState.Entry, target: Redacted.Redacted<string> | 
     ? entry.view.token === target || Redacted.value(entry.view.token) === Redacted.value(target)
     : entry.view.generation === target.generation
 
+const startReason = {
+  forced: "Cair token: refresh forced",
+  none: "Cair token: none cached, requesting one",
+  expired: "Cair token: expired, renewing"
+} as const
+
 /** @internal */
 export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Metrics.RecorderOptions) =>
   Effect.gen(function*() {
     const endpoint = yield* TokenEndpoint
     const scope = yield* Effect.scope
-    const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<TokenEvent>(), PubSub.shutdown)
-    const publish = (event: TokenEvent) => PubSub.publish(pubsub, event)
+    /**
+     * The hub of `events`, made by the first subscription: events are for subscribers only, and an app holding a
+     * client per organization (thousands) observes few of them; the hub and its stream cost 6 KiB a client. Two
+     * first subscriptions at once keep the hub made first.
+     */
+    let hub: PubSub.PubSub<TokenEvent> | undefined
+    const events: Stream.Stream<TokenEvent> = Stream.unwrap(Effect.suspend(() =>
+      hub !== undefined ? Effect.succeed(Stream.fromPubSub(hub)) : Effect.flatMap(
+        PubSub.unbounded<TokenEvent>(),
+        (made) => {
+          if (hub !== undefined) return Effect.as(PubSub.shutdown(made), Stream.fromPubSub(hub))
+          hub = made
+          return Effect.as(Scope.addFinalizer(scope, PubSub.shutdown(made)), Stream.fromPubSub(made))
+        }
+      )
+    ))
+    const publish = (event: TokenEvent) =>
+      hub === undefined ? Effect.void : PubSub.publish(hub, event)
     const recorder = yield* Effect.acquireRelease(
       Effect.map(FiberRef.get(FiberRef.currentMetricLabels), (labels) => Metrics.make(options, labels)),
       (recorder) => Effect.sync(recorder.close)
@@ -188,12 +210,6 @@ export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Me
       const fork = Effect.forkIn(Effect.interruptible(flight(deferred, background)), scope)
       return [deferred, fork, { ...s, flight: deferred }] as const
     }
-
-    const startReason = {
-      forced: "Cair token: refresh forced",
-      none: "Cair token: none cached, requesting one",
-      expired: "Cair token: expired, renewing"
-    } as const
 
     /** A caller waiting for a token request: counted once it has the token (or the error). */
     const wait = (flight: TokenState.Flight): Effect.Effect<CairAuth.AccessToken, CairAuthError> =>
@@ -340,7 +356,7 @@ export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Me
       invalidate: invalidateWhere(() => true),
       invalidateToken: (token) => invalidateWhere((entry) => sameToken(entry, token)),
       rejected,
-      events: Stream.fromPubSub(pubsub)
+      events
     })
   })
 

@@ -158,6 +158,10 @@ const originOf = (url: string): string => {
   }
 }
 
+/** The encoders of the two request bodies, built once per process. */
+const credentialsBody = secretBodyJson(ClientCredentials)
+const refreshBody = secretBodyJson(RefreshRequest)
+
 /** Whether two URLs name the same resource: origin and path (the query and fragment aside). */
 const sameResource = (a: string, b: string): boolean => {
   try {
@@ -412,20 +416,23 @@ export const makeResolved = (options: ResolvedOptions) =>
       )
     }
 
-    const requestToken = send(
-      "token",
-      "/api/token",
-      secretBodyJson(ClientCredentials)(
-        HttpClientRequest.post("/api/token"),
-        new ClientCredentials({ clientId: options.clientId, clientSecret: options.clientSecret })
-      ),
-      (status) =>
-        status === 401 || status === 403
-          ? Option.some(new InvalidCredentials({ clientId: options.clientId, status }))
-          : Option.none()
+    // Built when it runs, as `refresh` is: a client holds the description of a request only while it is under way,
+    // which matters to an app holding a client per organization, thousands of them.
+    const requestToken = Effect.suspend(() =>
+      send(
+        "token",
+        "/api/token",
+        credentialsBody(
+          HttpClientRequest.post("/api/token"),
+          new ClientCredentials({ clientId: options.clientId, clientSecret: options.clientSecret })
+        ),
+        (status) =>
+          status === 401 || status === 403
+            ? Option.some(new InvalidCredentials({ clientId: options.clientId, status }))
+            : Option.none()
+      )
     )
 
-    const refreshBody = secretBodyJson(RefreshRequest)
     const refresh = (refreshToken: Redacted.Redacted<string>) =>
       send(
         "refresh",
