@@ -60,14 +60,23 @@ const kinds: Record<string, () => Promise<Made>> = {
   }
 }
 
+/** Clients made and dropped before measuring: the code the JIT compiles for making them is not per client. */
+const warmup = 200
+
+const fill = async (make: () => Promise<Made>, count: number): Promise<Array<Made>> => {
+  const made: Array<Made> = []
+  for (let i = 0; i < count; i += batch) {
+    for (const m of await Promise.all(Array.from({ length: Math.min(batch, count - i) }, make))) made.push(m)
+  }
+  return made
+}
+
 const perClient = async (make: () => Promise<Made>): Promise<number> => {
+  await Promise.all((await fill(make, warmup)).map((m) => m.close?.()))
   // One client first: whatever a library sets up once (lazy modules, the connection pool) is not per client.
   const first = await make()
   const before = await heapAfterGc()
-  const made: Array<Made> = []
-  for (let i = 0; i < clients; i += batch) {
-    for (const m of await Promise.all(Array.from({ length: Math.min(batch, clients - i) }, make))) made.push(m)
-  }
+  const made = await fill(make, clients)
   const after = await heapAfterGc()
   await Promise.all([first, ...made].map((m) => m.close?.()))
   return (after - before) / clients

@@ -1,7 +1,8 @@
 // One heap measurement of `footprint.ts`, copied into a project where one subject is installed from the registry (or
 // from a tarball) as a user would install it, and run there: `node --expose-gc heapProbe.cjs <subject> <count> <url>`.
-// Makes one client with a token first (what a library sets up once is not per client), then `count` more, each with a
-// token from the token server of footprint.ts at `url`, and replies over IPC with the heap per additional client.
+// Makes 200 clients and drops them (the JIT's code for making clients is not per client), one client with a token
+// (what a library sets up once is not per client), then `count` more, each with a token from the token server of
+// footprint.ts at `url`, and replies over IPC with the heap per additional client.
 "use strict"
 
 const clientId = "footprint-client"
@@ -77,17 +78,27 @@ const heapAfterGc = async () => {
   return process.memoryUsage().heapUsed
 }
 
+/** Clients made and dropped before measuring: the code the JIT compiles for making them is not per client. */
+const warmup = 200
+
+const fill = async (make, clients) => {
+  const made = []
+  for (let i = 0; i < clients; i += batch) {
+    for (const client of await Promise.all(Array.from({ length: Math.min(batch, clients - i) }, make))) {
+      made.push(client)
+    }
+  }
+  return made
+}
+
 const main = async () => {
   const make = subjects[subject]
   if (make === undefined) throw new Error(`unknown subject: ${subject}`)
   const clients = Number(count)
+  for (const client of await fill(make, warmup)) await client.close?.()
   const kept = [await make()]
   const before = await heapAfterGc()
-  for (let i = 0; i < clients; i += batch) {
-    for (const client of await Promise.all(Array.from({ length: Math.min(batch, clients - i) }, make))) {
-      kept.push(client)
-    }
-  }
+  for (const client of await fill(make, clients)) kept.push(client)
   const after = await heapAfterGc()
   process.send({ bytesPerClient: (after - before) / clients, clients: kept.length - 1 })
   // The clients are not closed one by one (not every peer has a `close`): the parent only needs the figure.

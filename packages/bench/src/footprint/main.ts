@@ -8,7 +8,8 @@
  * - `require()` and `import` cold time: a fresh `node -e` that loads the package, wall time, median over the rounds
  *   (subjects interleaved), also shown less a bare `node -e 0` of the same round;
  * - heap per additional client: `heapProbe.cjs` in a fresh process makes 1,000 clients each holding a token from the
- *   local token server (`tokenServer.ts`) and divides the heap growth after forced collections.
+ *   local token server (`tokenServer.ts`), after a warm-up of 200 made and dropped, and divides the heap growth
+ *   after forced collections.
  *
  * `--baseline DIR`: also measures the adapter of the tarballs in DIR (`pnpm pack` of `@cair/auth-adapters` and, if
  * that version depends on it, `@cair/auth`), e.g. an earlier commit's, in the same run. `--keep` keeps the projects.
