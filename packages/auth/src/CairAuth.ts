@@ -312,6 +312,44 @@ export const make = (
   )
 
 /**
+ * Builds the service as `layer` does (the token endpoints on the `HttpClient` of the environment, and its
+ * `TokenStore` if it has one, else one in memory), as an Effect: for one service per key (see `CairAuthMap`) or per
+ * Promise client, without a layer each.
+ * Invalid options fail with `InvalidOptions`. Needs a `Scope`: background refreshes run in it and stop when it
+ * closes.
+ *
+ * @example
+ * ```ts
+ * import { CairAuth } from "@cair/auth"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import * as Effect from "effect/Effect"
+ *
+ * const token = Effect.gen(function*() {
+ *   const auth = yield* CairAuth.makeFromOptions({ clientId: "my-client", clientSecret: process.env.CAIR_CLIENT_SECRET! })
+ *   return yield* auth.accessToken
+ * }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeFromOptions = (
+  options: Options
+): Effect.Effect<CairAuth.Service, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.flatMap(
+    resolveOptions(options),
+    (resolved) =>
+      Effect.flatMap(Effect.serviceOption(TokenStore.TokenStore), (store) =>
+        Effect.provideServiceEffect(
+          Option.isSome(store)
+            ? Effect.provideService(internal.make(resolved), TokenStore.TokenStore, store.value)
+            : Effect.provideServiceEffect(internal.make(resolved), TokenStore.TokenStore, TokenStore.makeMemory),
+          tokenEndpoint.tag,
+          tokenEndpoint.makeResolved(resolved)
+        ))
+  )
+
+/**
  * `CairAuth` with the token endpoints on the app's `HttpClient`, and the `TokenStore` provided to the
  * layer, or else one in memory (private to this `CairAuth`). With a shared store
  * (`RedisTokenStore.layer` from `@cair/auth-redis`) every process using the same client id and base
@@ -338,16 +376,7 @@ export const make = (
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<CairAuth, never, HttpClient.HttpClient> =>
-  Layer.unwrapEffect(
-    Effect.map(Effect.orDie(resolveOptions(options)), (resolved) =>
-      Layer.scoped(
-        CairAuth,
-        Effect.flatMap(Effect.serviceOption(TokenStore.TokenStore), (store) =>
-          Option.isSome(store)
-            ? Effect.provideService(internal.make(resolved), TokenStore.TokenStore, store.value)
-            : Effect.provideServiceEffect(internal.make(resolved), TokenStore.TokenStore, TokenStore.makeMemory))
-      ).pipe(Layer.provide(tokenEndpoint.layerResolved(resolved))))
-  )
+  Layer.scoped(CairAuth, Effect.orDie(makeFromOptions(options)))
 
 /**
  * The options read through Effect `Config`: `CAIR_CLIENT_ID`, `CAIR_CLIENT_SECRET` (redacted)

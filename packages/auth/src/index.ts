@@ -11,6 +11,11 @@ export * as CairAuthError from "./CairAuthError.js"
 /**
  * @since 0.1.0
  */
+export * as CairAuthMap from "./CairAuthMap.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as CairAuthMetrics from "./CairAuthMetrics.js"
 
 /**

@@ -1,7 +1,5 @@
 import * as CairAuth from "@cair/auth/CairAuth"
-import * as TokenEndpoint from "@cair/auth/TokenEndpoint"
 import * as TokenScope from "@cair/auth/TokenScope"
-import * as TokenStore from "@cair/auth/TokenStore"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
@@ -96,11 +94,14 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     Effect.provideService(FetchHttpClient.Fetch, fetchImpl)
   )
   const auth = Runtime.runSync(runtime)(
-    CairAuth.make(coreOptions).pipe(
-      Effect.provideServiceEffect(TokenEndpoint.TokenEndpoint, TokenEndpoint.make(coreOptions)),
-      options.redisUrl === undefined
-        ? Effect.provideServiceEffect(TokenStore.TokenStore, TokenStore.makeMemory)
-        : Effect.provideService(TokenStore.TokenStore, RedisStore.make(options.redisUrl)),
+    CairAuth.makeFromOptions(coreOptions).pipe(
+      // Checked above already.
+      Effect.orDie,
+      // With `redisUrl`, the fleet's shared store; without, none: the client's own cache is its only one.
+      (make) =>
+        options.redisUrl === undefined
+          ? make
+          : Effect.provideService(make, TokenStore.TokenStore, RedisStore.make(options.redisUrl)),
       Effect.provideService(HttpClient.HttpClient, httpClient),
       Effect.tap((auth) =>
         onEvent === undefined ? Effect.void : Effect.forkIn(

@@ -61,18 +61,19 @@ export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Me
      * first subscriptions at once keep the hub made first.
      */
     let hub: PubSub.PubSub<TokenEvent> | undefined
-    const events: Stream.Stream<TokenEvent> = Stream.unwrap(Effect.suspend(() =>
-      hub !== undefined ? Effect.succeed(Stream.fromPubSub(hub)) : Effect.flatMap(
-        PubSub.unbounded<TokenEvent>(),
-        (made) => {
-          if (hub !== undefined) return Effect.as(PubSub.shutdown(made), Stream.fromPubSub(hub))
-          hub = made
-          return Effect.as(Scope.addFinalizer(scope, PubSub.shutdown(made)), Stream.fromPubSub(made))
-        }
+    const events: Stream.Stream<TokenEvent> = Stream.unwrap(
+      Effect.suspend(() =>
+        hub !== undefined ? Effect.succeed(Stream.fromPubSub(hub)) : Effect.flatMap(
+          PubSub.unbounded<TokenEvent>(),
+          (made) => {
+            if (hub !== undefined) return Effect.as(PubSub.shutdown(made), Stream.fromPubSub(hub))
+            hub = made
+            return Effect.as(Scope.addFinalizer(scope, PubSub.shutdown(made)), Stream.fromPubSub(made))
+          }
+        )
       )
-    ))
-    const publish = (event: TokenEvent) =>
-      hub === undefined ? Effect.void : PubSub.publish(hub, event)
+    )
+    const publish = (event: TokenEvent) => hub === undefined ? Effect.void : PubSub.publish(hub, event)
     const recorder = yield* Effect.acquireRelease(
       Effect.map(FiberRef.get(FiberRef.currentMetricLabels), (labels) => Metrics.make(options, labels)),
       (recorder) => Effect.sync(recorder.close)

@@ -14,7 +14,6 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import { flow, identity } from "effect/Function"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
@@ -449,6 +448,3 @@ export const makeResolved = (options: ResolvedOptions) =>
 
     return tag.of({ baseUrl: options.baseUrl, requestToken, refresh })
   })
-
-/** @internal */
-export const layerResolved = (options: ResolvedOptions) => Layer.effect(tag, makeResolved(options))
