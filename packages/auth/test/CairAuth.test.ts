@@ -538,6 +538,7 @@ describe("the package entry point", () => {
     expect(Object.keys(entry).sort()).toEqual([
       "CairAuth",
       "CairAuthError",
+      "CairAuthMap",
       "CairAuthMetrics",
       "CairAuthTest",
       "CairHttpClient",
