@@ -146,7 +146,8 @@ const makeMemorySlot = Effect.gen(function*() {
           // Only time frees a lease without a notification: wake up when it expires.
           pollMs: Math.max(1, (s.lease?.until ?? Infinity) - at)
         })),
-    changes: Stream.fromPubSub(pubsub)
+    // Built when subscribed: an eager `fromPubSub` costs 3 KiB a slot, and a client per organization has one each.
+    changes: Stream.suspend(() => Stream.fromPubSub(pubsub))
   }
   return slot
 })
