@@ -297,8 +297,8 @@ export const make = (
         options.baseUrl === undefined ? Either.right(undefined) : parseBaseUrl(options.baseUrl)
       ])
     ),
-    ([lifetime, metrics, baseUrl]) =>
-      internal.make({
+    ([lifetime, metrics, baseUrl]) => {
+      const client = {
         clientId: options.clientId,
         baseUrl,
         clientSecret: typeof options.clientSecret === "string"
@@ -308,12 +308,14 @@ export const make = (
         maxRetries: options.maxRetries,
         ...lifetime,
         ...metrics
-      })
+      }
+      return internal.make(client, internal.withTokenStore(client))
+    }
   )
 
 /**
  * Builds the service as `layer` does (the token endpoints on the `HttpClient` of the environment, and its
- * `TokenStore` if it has one, else one in memory), as an Effect: for one service per key (see `CairAuthMap`) or per
+ * `TokenStore` if it has one, else none: its own cache), as an Effect: for one service per key (see `CairAuthMap`) or per
  * Promise client, without a layer each.
  * Invalid options fail with `InvalidOptions`. Needs a `Scope`: background refreshes run in it and stop when it
  * closes.
@@ -342,8 +344,13 @@ export const makeFromOptions = (
       Effect.flatMap(Effect.serviceOption(TokenStore.TokenStore), (store) =>
         Effect.provideServiceEffect(
           Option.isSome(store)
-            ? Effect.provideService(internal.make(resolved), TokenStore.TokenStore, store.value)
-            : Effect.provideServiceEffect(internal.make(resolved), TokenStore.TokenStore, TokenStore.makeMemory),
+            ? Effect.provideService(
+              internal.make(resolved, internal.withTokenStore(resolved)),
+              TokenStore.TokenStore,
+              store.value
+            )
+            // Without a store the service's own cache is its only one: a private store held a second copy.
+            : internal.make(resolved, internal.withoutStore),
           tokenEndpoint.tag,
           tokenEndpoint.makeResolved(resolved)
         ))
@@ -351,7 +358,7 @@ export const makeFromOptions = (
 
 /**
  * `CairAuth` with the token endpoints on the app's `HttpClient`, and the `TokenStore` provided to the
- * layer, or else one in memory (private to this `CairAuth`). With a shared store
+ * layer, or else none (the token is in this `CairAuth`'s own cache). With a shared store
  * (`RedisTokenStore.layer` from `@cair/auth-redis`) every process using the same client id and base
  * URL shares one token and one single flight. Invalid options are a defect (`InvalidOptions`) at
  * layer build.

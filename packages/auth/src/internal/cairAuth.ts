@@ -51,7 +51,23 @@ const startReason = {
 } as const
 
 /** @internal */
-export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Metrics.RecorderOptions) =>
+/** @internal */
+export const withTokenStore = (options: SharedFlight.SharingOptions) => (observer: SharedFlight.Observer) =>
+  SharedFlight.make(options, observer)
+
+/**
+ * No store: the service's own `Ref` is its only cache. A store is for sharing tokens with other processes; a
+ * private one in memory held a second copy of each token set, with its slot (3.5 KiB a client).
+ *
+ * @internal
+ */
+export const withoutStore = (): Effect.Effect<SharedFlight.Sharing> => Effect.succeed(SharedFlight.alone)
+
+/** @internal */
+export const make = <R>(
+  options: LifetimeOptions & SharedFlight.SharingOptions & Metrics.RecorderOptions,
+  sharingFor: (observer: SharedFlight.Observer) => Effect.Effect<SharedFlight.Sharing, never, R>
+): Effect.Effect<CairAuth.CairAuth.Service, never, TokenEndpoint | Scope.Scope | R> =>
   Effect.gen(function*() {
     const endpoint = yield* TokenEndpoint
     const scope = yield* Effect.scope
@@ -74,11 +90,9 @@ export const make = (options: LifetimeOptions & SharedFlight.SharingOptions & Me
       )
     )
     const publish = (event: TokenEvent) => hub === undefined ? Effect.void : PubSub.publish(hub, event)
-    const recorder = yield* Effect.acquireRelease(
-      Effect.map(FiberRef.get(FiberRef.currentMetricLabels), (labels) => Metrics.make(options, labels)),
-      (recorder) => Effect.sync(recorder.close)
-    )
-    const sharing = yield* SharedFlight.make(options, {
+    const recorder = Metrics.make(options, yield* FiberRef.get(FiberRef.currentMetricLabels))
+    if (recorder.enabled) yield* Effect.addFinalizer(() => Effect.sync(recorder.close))
+    const sharing = yield* sharingFor({
       fellBack: (reason) => recorder.bind(Metrics.specs.storeFallbacks, { "cair.auth.reason": reason })(1),
       waited: recorder.bind(Metrics.specs.leaseWaits),
       tookOver: recorder.bind(Metrics.specs.leaseTakeovers)

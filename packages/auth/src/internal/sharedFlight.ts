@@ -74,7 +74,8 @@ export interface Sharing {
 const sameAccessToken = (a: TokenSet, b: TokenSet): boolean =>
   a === b || Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
 
-const alone: Sharing = {
+/** No store: every flight requests its own token. @internal */
+export const alone: Sharing = {
   obtain: (request) => request.request(request.previous),
   invalidated: () => Effect.void,
   watch: () => Effect.void
