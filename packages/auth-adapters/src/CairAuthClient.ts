@@ -162,7 +162,10 @@ export interface CairAuthClientOptions {
    * `@opentelemetry/api`. The instruments are created on the meter `@cair/auth`. Default: none.
    */
   readonly meterProvider?: MeterProvider | undefined
-  /** `false` records no metric, into a `meterProvider` or elsewhere. Default `true`. */
+  /**
+   * `false` records no metric. Default `true`: the metrics go to the `meterProvider`; without one nothing is
+   * recorded (there is nowhere else Promise code could read them).
+   */
   readonly metrics?: boolean | undefined
   /**
    * Share the token with every process using this Redis, client id and base URL (`redis://[user:password@]host:port`;

@@ -84,8 +84,10 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
 
   /** Counted here, reported with the core's reads to a `meterProvider`: see `meter.ts`. */
   const reads: Meter.Reads = { cached: 0, waited: 0, failed: 0 }
+  // Without a `meterProvider` nothing is recorded: Effect's metric registry is out of reach of Promise code, and a
+  // client's series there would cost it 8 KiB of heap, half again what the rest of it costs.
   const coreOptions = options.meterProvider === undefined || options.metrics === false
-    ? options
+    ? { ...options, metrics: false }
     : { ...options, meterProvider: Meter.withReads(options.meterProvider, options.clientId, reads) }
 
   const scope = Runtime.runSync(runtime)(Scope.make())
