@@ -43,7 +43,7 @@ import * as tokenEndpoint from "./internal/tokenEndpoint.js"
 import type { TokenEndpoint, TokenEndpointOptions } from "./TokenEndpoint.js"
 import type { TokenEvent } from "./TokenEvent.js"
 import type { TokenSet } from "./TokenSet.js"
-import type * as TokenStore from "./TokenStore.js"
+import * as TokenStore from "./TokenStore.js"
 
 /**
  * A read-only snapshot of the cached token. Times are epoch milliseconds on the local wall clock as it
