@@ -1,5 +1,6 @@
 import * as CairAuth from "@cair/auth/CairAuth"
 import * as TokenScope from "@cair/auth/TokenScope"
+import * as TokenStore from "@cair/auth/TokenStore"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
