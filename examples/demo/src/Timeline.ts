@@ -20,7 +20,7 @@ const describe = (event: TokenEvent.TokenEvent, now: number): string => {
   switch (event._tag) {
     case "Acquired":
       return `token generation ${event.generation} acquired via ${event.source}, ` +
-        `valid for ${seconds(event.expiresAt.getTime() - now)}${event.expiredOnArrival ? " (expired on arrival!)" : ""}`
+        `valid for ${seconds(event.expiresAt.getTime() - now)}`
     case "FellBack":
       return `refresh token ${event.reason === "RefreshTokenExpired" ? "expired" : "rejected"}: ` +
         "falling back to the client credentials"

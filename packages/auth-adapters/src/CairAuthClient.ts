@@ -86,8 +86,6 @@ export type TokenEvent =
     readonly generation: number
     /** When the access token expires, on the local clock. */
     readonly expiresAt: Date
-    /** The token had expired (or was about to) when it arrived: a server or clock problem. */
-    readonly expiredOnArrival: boolean
   }
   | {
     /** The refresh token could not be used; the client credentials were used instead. */
@@ -96,7 +94,7 @@ export type TokenEvent =
     readonly cause: RefreshTokenRejected | undefined
   }
   | {
-    /** A token request failed. */
+    /** A token request failed (a token set that had expired on arrival is a failure: `ExpiredOnArrival`). */
     readonly _tag: "Failed"
     readonly error: CairAuthFailure
     /** A still-valid token kept being served meanwhile. */

@@ -117,8 +117,8 @@ export declare namespace CairAuth {
     readonly tokenSet: Effect.Effect<TokenSet, CairAuthError>
     /**
      * Obtains a new token set now (or joins the request under way) and waits for it. During the rest
-     * after a failed request it fails at once with that failure: forcing does not hammer the endpoint.
-     * During the rest after a token set that had expired on arrival, it waits for the rest to end.
+     * after a failed request it fails at once with that failure: forcing does not hammer the endpoint
+     * (a token set that had expired on arrival is such a failure: `ExpiredOnArrival`).
      */
     readonly refresh: Effect.Effect<AccessToken, CairAuthError>
     /**

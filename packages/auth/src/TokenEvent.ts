@@ -32,15 +32,16 @@ export type TokenEvent = Data.TaggedEnum<{
     readonly generation: number
     /** When the access token expires, on the local clock. */
     readonly expiresAt: Date
-    /** The token had expired (or was about to) when it arrived: a server or clock problem. */
-    readonly expiredOnArrival: boolean
   }
   /** The refresh token could not be used; the client credentials were used instead. */
   readonly FellBack: {
     readonly reason: "RefreshTokenExpired" | "RefreshTokenRejected"
     readonly cause: RefreshTokenRejected | undefined
   }
-  /** A token request failed. `background`: a still-valid token kept being served meanwhile. */
+  /**
+   * A token request failed (a token set that had expired on arrival is a failure: `ExpiredOnArrival`).
+   * `background`: a still-valid token kept being served meanwhile.
+   */
   readonly Failed: {
     readonly error: CairAuthError
     readonly background: boolean

@@ -280,24 +280,40 @@ describe("CairAuth", () => {
       expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(1))
     }))
 
-  it.scoped("a token set expired on arrival does not turn a burst of calls into a burst of requests", () =>
+  it.scoped("a token set expired on arrival is never handed out, and does not turn a burst into a burst of requests", () =>
     Effect.gen(function*() {
       const logs = captureLogs()
       const { auth, http } = yield* setup((request, index) =>
         Effect.succeed(tokenResponse({ n: index, now: request.at - 3_600_000 }))
       ).pipe(Effect.provide(logs.layer))
-      const burst = () => Effect.all(Array.from({ length: 500 }, () => auth.accessToken), { concurrency: "unbounded" })
-      yield* burst().pipe(Effect.provide(logs.layer))
+      const events: Array<TokenEvent> = []
+      yield* Effect.forkScoped(Stream.runForEach(auth.events, (event) => Effect.sync(() => events.push(event))))
+      yield* Effect.yieldNow()
+      const burst = () =>
+        Effect.all(Array.from({ length: 500 }, () => Effect.flip(auth.accessToken)), { concurrency: "unbounded" })
+      const errors = yield* burst().pipe(Effect.provide(logs.layer))
+      for (const error of errors) {
+        expect(error).toMatchObject({ _tag: "TokenRequestFailed", reason: "ExpiredOnArrival" })
+        expect(error.message).toMatch(/had already expired on arrival.*check this machine's clock and the server's/)
+      }
+      // The rest: the same error at once.
       yield* burst()
       expect(yield* http.count()).toBe(1)
       expect(logs.lines.some((line) => line.startsWith("WARN") && line.includes("expired on arrival"))).toBe(true)
+      expect(events.map((event) => event._tag)).toEqual(["Failed"])
+      yield* TestClock.adjust("1 second")
+      yield* burst()
+      // The next cycle used that set's refresh token (still valid), and got an expired set again.
+      expect(yield* http.count()).toBe(2)
+      expect((yield* http.requests).map((request) => request.path)).toEqual(["/api/token", "/api/refresh"])
+      // Rests grow while it keeps happening (1 s, then 2 s).
       yield* TestClock.adjust("1 second")
       yield* burst()
       expect(yield* http.count()).toBe(2)
-      // Rests grow while it keeps happening.
       yield* TestClock.adjust("1 second")
       yield* burst()
-      expect(yield* http.count()).toBe(2)
+      expect(yield* http.count()).toBe(3)
+      expect(events.map((event) => event._tag)).toEqual(["Failed", "Failed", "Failed"])
     }))
 
   it.scoped("corrects for a local clock that runs ahead of the server's", () =>
@@ -317,15 +333,19 @@ describe("CairAuth", () => {
   it.scoped("a Date header beyond a day's correction: the shorter lifetime, with a warning", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.UTC(2026, 0, 1))
-      for (const [date, usableFor] of [[0, 2_700], [Date.UTC(3000, 0, 1), 1_000]] as const) {
+      for (const [date, usableFor] of [[0, 2_700], [Date.UTC(3000, 0, 1), undefined]] as const) {
         const logs = captureLogs()
         const { auth, http } = yield* setup((request, index) =>
           Effect.succeed(tokenResponse({ n: index, now: request.at, ttlMs: 3_000, date }))
         ).pipe(Effect.provide(logs.layer))
-        const token = yield* auth.get.pipe(Effect.provide(logs.layer))
+        const token = yield* Effect.either(auth.get.pipe(Effect.provide(logs.layer)))
         const now = yield* Clock.currentTimeMillis
-        // 1970: the 3-second token lives 3 s (was: 56 years). 3000: expired on arrival, served for one rest.
-        expect(token.usableUntil - now).toBe(usableFor)
+        // 1970: the 3-second token lives 3 s (was: 56 years). 3000: expired on arrival, never handed out.
+        if (usableFor === undefined) {
+          expect(Either.isLeft(token) && token.left).toMatchObject({ reason: "ExpiredOnArrival" })
+        } else {
+          expect(Either.isRight(token) && token.right.usableUntil - now).toBe(usableFor)
+        }
         expect(logs.lines.some((line) => line.startsWith("WARN") && line.includes("beyond the 24 h"))).toBe(true)
         expect(yield* http.count()).toBe(1)
       }

@@ -112,7 +112,7 @@ describe("CairAuthTest", () => {
       yield* auth.get
       expect(Chunk.toReadonlyArray(yield* Fiber.join(events))).toMatchObject([
         { _tag: "Failed", error: down, background: false },
-        { _tag: "Acquired", source: "credentials", generation: 1, expiredOnArrival: false },
+        { _tag: "Acquired", source: "credentials", generation: 1 },
         { _tag: "Invalidated", generation: 1 },
         { _tag: "Acquired", source: "refresh", generation: 2 }
       ])

@@ -116,6 +116,52 @@ describe("TokenState.decide", () => {
   })
 })
 
+describe("TokenState.arrived: a token set expired on arrival is never handed out", () => {
+  const expiredSet: IssuedTokenSet = {
+    ...issued,
+    tokens: TokenSet.make({
+      accessToken: Redacted.make("AT-secret-access-1-expired"),
+      refreshToken: Redacted.make("RT-secret-refresh-1-next"),
+      expiresAt: new Date(t0.wall - 1_000),
+      refreshTokenExpiresAt: new Date(t0.wall + 86_400_000)
+    })
+  }
+  const limits = (now: TokenState.Now) =>
+    deadlines({ ...expiredSet, sentAt: now.wall, receivedAt: now.wall }, {
+      refreshWindowMs: undefined,
+      expiryMarginMs: undefined
+    })
+
+  it("no usable token: its callers get the cycle's error; its refresh token is kept for the next cycle", () => {
+    const now = at(600_000)
+    const result = TokenState.arrived({ ...fresh, flight }, expiredSet, limits(now), now)
+    expect(result.expiredOnArrival).toBe(true)
+    // The flight goes on until the cycle's failure is recorded: callers join it and get that error.
+    expect(TokenState.decide(result.state, now)).toEqual({ _tag: "Join", flight })
+    const after = TokenState.failed(result.state, error, undefined, now).state
+    expect(TokenState.decide(after, at(600_500))).toEqual({ _tag: "Fail", error })
+    // After the rest: a new cycle, with the refresh token of the expired set.
+    expect(TokenState.decide(after, at(601_000))).toEqual({ _tag: "Start", reason: "expired" })
+    expect(after.entry?.renewal.tokens.refreshToken).toBe(expiredSet.tokens.refreshToken)
+    expect(after.entry !== undefined && TokenState.refreshTokenUsable(after.entry, at(601_000))).toBe(true)
+  })
+
+  it("during a background refresh: the current token stays in service, with the refresh token that replaced its own", () => {
+    const now = at(560_000)
+    const result = TokenState.arrived({ ...fresh, flight }, expiredSet, limits(now), now)
+    expect(result.expiredOnArrival).toBe(true)
+    const after = TokenState.failed(result.state, error, undefined, now).state
+    expect(TokenState.decide(after, at(560_500))).toMatchObject({
+      _tag: "Serve",
+      refresh: false,
+      token: { generation: 1, token: issued.tokens.accessToken }
+    })
+    expect(after.entry?.renewal.tokens.refreshToken).toBe(expiredSet.tokens.refreshToken)
+    // Past the current token's life: a new cycle, never the expired set's access token.
+    expect(TokenState.decide(after, at(595_000))).toEqual({ _tag: "Start", reason: "expired" })
+  })
+})
+
 describe("TokenState.rejected: every 401 invalidates exactly its token, and renewals it causes are limited", () => {
   /** The token set that replaces the current entry at `now`, as a flight would bring it. */
   const renew = (state: TokenState.State, now: TokenState.Now) =>

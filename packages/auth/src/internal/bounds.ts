@@ -15,8 +15,8 @@ export const maxCycleMs = (options: Pick<ResolvedOptions, "maxRetries" | "reques
  * The longest a call of `CairAuth` waits before it settles with a token or a typed error. A caller gets the
  * token at once, or the last error at once during a rest, or waits for one request, which is at most two
  * cycles (the refresh token, then the client credentials when it is rejected or has expired); only a caller
- * arriving during the rest after a token set that had expired on arrival waits for that rest first (at most
- * `maxRestMs`). A `TokenStore` answering slowly adds its own time.
+ * arriving during a rest with no error to give (`TokenState.decide`'s `Wait`) waits for that rest first. A
+ * `TokenStore` answering slowly adds its own time.
  *
  * @internal
  */

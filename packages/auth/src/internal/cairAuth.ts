@@ -13,7 +13,7 @@ import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as CairAuth from "../CairAuth.js"
-import type { CairAuthError, RefreshTokenRejected } from "../CairAuthError.js"
+import { type CairAuthError, type RefreshTokenRejected, TokenRequestFailed } from "../CairAuthError.js"
 import { TokenEndpoint } from "../TokenEndpoint.js"
 import type { IssuedTokenSet } from "../TokenEndpoint.js"
 import { TokenEvent } from "../TokenEvent.js"
@@ -134,7 +134,7 @@ export const make = <R>(
       sharing.obtain({
         previous: previous === undefined
           ? undefined
-          : { issued: previous.issued, refreshTokenUsable: TokenState.refreshTokenUsable(previous, at) },
+          : { issued: previous.renewal, refreshTokenUsable: TokenState.refreshTokenUsable(previous, at) },
         fresh: (issued, wall) => wall < deadlines(issued, options).refreshAt,
         refreshTokenUsable: (issued, wall) => wall < deadlines(issued, options).refreshTokenUsableUntil,
         request: (candidate) => {
@@ -147,29 +147,36 @@ export const make = <R>(
         }
       })
 
+    /**
+     * A token set arrived: `TokenState.arrived` decides. One that had expired on arrival is never handed out: the
+     * cycle fails with `ExpiredOnArrival`, and the failure path (`failed`) rests and publishes `Failed`.
+     */
     const succeeded = (issued: IssuedTokenSet, source: "credentials" | "refresh" | "store") =>
       Effect.gen(function*() {
         const at = yield* now
         const limits = deadlines(issued, options)
-        const { entry, expiredOnArrival } = yield* Ref.modify(state, (s) => {
+        const result = yield* Ref.modify(state, (s) => {
           const result = TokenState.arrived(s, issued, limits, at)
           return [result, result.state]
         })
         yield* warn(limits.warnings)
-        if (expiredOnArrival) {
+        if (result.expiredOnArrival) {
+          const expiresAt = iso(issued.tokens.expiresAt.getTime())
+          const serverDate = issued.serverDate === undefined ? "absent" : iso(issued.serverDate)
           yield* Effect.logWarning(
-            `Cair token set had expired on arrival (expiresAt ${iso(issued.tokens.expiresAt.getTime())}, ` +
-              `server Date ${issued.serverDate === undefined ? "absent" : iso(issued.serverDate)}); ` +
-              `serving it until ${iso(entry.view.usableUntil)} before asking again`
+            `Cair token set had expired on arrival (expiresAt ${expiresAt}, server Date ${serverDate}); ` +
+              "not handed out: check this machine's clock and the server's"
           )
-        }
-        yield* publish(
-          TokenEvent.Acquired({
-            source,
-            generation: entry.view.generation,
-            expiresAt: new Date(entry.view.expiresAt),
-            expiredOnArrival
+          return yield* new TokenRequestFailed({
+            endpoint: endpoint.baseUrl + (source === "refresh" ? "/api/refresh" : "/api/token"),
+            reason: "ExpiredOnArrival",
+            description: `the token set had already expired on arrival (expiresAt ${expiresAt}, server Date ` +
+              `${serverDate}); not handed out: check this machine's clock and the server's`
           })
+        }
+        const entry = result.entry
+        yield* publish(
+          TokenEvent.Acquired({ source, generation: entry.view.generation, expiresAt: new Date(entry.view.expiresAt) })
         )
         return entry.view
       })

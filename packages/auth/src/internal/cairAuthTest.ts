@@ -102,8 +102,7 @@ export const make = (steps: NonEmptyReadonlyArray<CairAuthTest.Step>, options: C
             const acquired = TokenEvent.Acquired({
               source: generation === 1 ? "credentials" : "refresh",
               generation,
-              expiresAt: new Date(token.expiresAt),
-              expiredOnArrival: false
+              expiresAt: new Date(token.expiresAt)
             })
             return [
               Effect.as(publish(acquired), token),

@@ -56,8 +56,8 @@ export interface Serve {
  * - `Serve`: the token, with its deadlines on the wall clock as of now.
  * - `Join`: the request under way.
  * - `Fail`: the last error, at once: the endpoint rests after a failure.
- * - `Wait`: the endpoint rests without an error to give (after a token set expired on arrival): wait, then ask
- *   again.
+ * - `Wait`: the endpoint rests without an error to give (the renewals rest after rejected tokens, and the
+ *   token served meanwhile ended): wait, then ask again.
  * - `Start`: start a request.
  *
  * @internal
@@ -80,6 +80,11 @@ export interface Entry {
   readonly at: Now
   readonly usableFor: number
   readonly refreshIn: number
+  /**
+   * The token set whose refresh token the next cycle sends, and for how long from `at` it may: `issued`, or a
+   * set that arrived expired while this one was still in service (the server rotated the refresh token).
+   */
+  readonly renewal: IssuedTokenSet
   readonly refreshTokenUsableFor: number
   readonly view: CairAuth.AccessToken
   /** The two answers while the clocks agree, made once: the hot path allocates nothing. */
@@ -88,7 +93,7 @@ export interface Entry {
 }
 
 /**
- * After a failed cycle (or a token set expired on arrival) no request starts for `forMs` from `at`, by
+ * After a failed cycle (a token set expired on arrival is one) or rejected fresh tokens no request starts for `forMs` from `at`, by
  * whichever clock says more time has passed: a rest is never made longer by a clock.
  *
  * @internal
@@ -212,7 +217,8 @@ const makeEntry = (
   expiresAt: number,
   usableFor: number,
   refreshIn: number,
-  refreshTokenUsableFor: number
+  refreshTokenUsableFor: number,
+  renewal: IssuedTokenSet = issued
 ): Entry => {
   const view: CairAuth.AccessToken = {
     token: issued.tokens.accessToken,
@@ -227,6 +233,7 @@ const makeEntry = (
     at,
     usableFor,
     refreshIn,
+    renewal,
     refreshTokenUsableFor,
     view,
     serve: { _tag: "Serve", token: view, refresh: false },
@@ -251,9 +258,14 @@ export const entry = (issued: IssuedTokenSet, deadlines: Deadlines, generation: 
   )
 
 /**
- * A token set arrived: it becomes the entry, with the next generation, and the flight is over. One that had
- * expired on arrival is served for one rest, so that a burst of callers does not become a burst of requests,
- * and the endpoint rests meanwhile.
+ * A token set arrived. Usable, it becomes the entry, with the next generation, and the flight is over.
+ *
+ * One that had already expired on arrival (by both clocks and the server's `Date`) is never handed out: the
+ * cycle fails (the caller reports it through `failed`, which ends the flight and starts the rest, growing and
+ * capped as after any failure), and until then the callers join the flight and get that error. Its refresh
+ * token is kept for the next cycle: as the entry (invalidated, so that its access token is never served), or,
+ * when the current entry is still usable (a background refresh brought the expired set), as the refresh token of
+ * the current entry, whose access token stays in service until its own end.
  *
  * @internal
  */
@@ -262,7 +274,10 @@ export const arrived = (
   issued: IssuedTokenSet,
   deadlines: Deadlines,
   now: Now
-): { readonly state: State; readonly entry: Entry; readonly expiredOnArrival: boolean } => {
+):
+  | { readonly state: State; readonly entry: Entry; readonly expiredOnArrival: false }
+  | { readonly state: State; readonly expiredOnArrival: true } =>
+{
   const next = generation(state) + 1
   // A token set that replaces a rejected token continues the run of rejections: if it is rejected at once too,
   // the renewals rest.
@@ -273,22 +288,24 @@ export const arrived = (
     const fresh = entry(issued, deadlines, next, now)
     return { state: { ...initial(fresh), rejections }, entry: fresh, expiredOnArrival: false }
   }
-  const failures = state.failures + 1
-  const forMs = restMs(failures, undefined)
-  const served = makeEntry(
-    issued,
-    now,
-    next,
-    deadlines.expiresAt,
-    forMs,
-    forMs,
-    deadlines.refreshTokenUsableUntil - now.wall
-  )
-  return {
-    state: { ...initial(served), failures, rest: { at: now, forMs, error: undefined }, rejections },
-    entry: served,
-    expiredOnArrival: true
+  const current = state.entry
+  const currentAge = current === undefined ? 0 : age(current.at, now)
+  if (current !== undefined && currentAge < current.usableFor) {
+    // The current token stays in service; the next cycle sends the refresh token that replaced its own.
+    const kept = makeEntry(
+      current.issued,
+      current.at,
+      current.view.generation,
+      current.view.expiresAt,
+      current.usableFor,
+      current.refreshIn,
+      currentAge + deadlines.refreshTokenUsableUntil - now.wall,
+      issued
+    )
+    return { state: { ...state, entry: kept }, expiredOnArrival: true }
   }
+  const spent = invalidated(entry(issued, deadlines, next, now))
+  return { state: { ...state, entry: spent, rejections, rejection: undefined }, expiredOnArrival: true }
 }
 
 /**
@@ -323,7 +340,8 @@ export const invalidated = (entry: Entry): Entry =>
     entry.view.expiresAt,
     -Infinity,
     -Infinity,
-    entry.refreshTokenUsableFor
+    entry.refreshTokenUsableFor,
+    entry.renewal
   )
 
 /**
@@ -391,7 +409,8 @@ export const rejected = (
     current.view.expiresAt,
     Math.min(current.usableFor, tokenAge + forMs),
     Math.min(current.usableFor, tokenAge + forMs),
-    current.refreshTokenUsableFor
+    current.refreshTokenUsableFor,
+    current.renewal
   )
   return {
     state: { ...state, entry: served, rest, rejections, rejection: { generation, retry: false } },

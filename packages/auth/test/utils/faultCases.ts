@@ -36,8 +36,6 @@ export type Outcome =
   | {
     readonly _tag: "Token"
     readonly source: "credentials" | "refresh"
-    /** Served for one rest period with a warning, then asked again. */
-    readonly expiredOnArrival?: boolean
     /** The token set has fixed dates (not the server's 10 minutes from now). */
     readonly fixedExpiry?: boolean
     /** A warning the client must log (Effect suite). */
@@ -45,8 +43,15 @@ export type Outcome =
   }
   | {
     readonly _tag: "TokenRequestFailed"
-    readonly reason: "Status" | "Transport" | "Timeout"
+    readonly reason: "Status" | "Transport" | "Timeout" | "ExpiredOnArrival"
     readonly status?: number
+    /** A warning the client must log (Effect suite). */
+    readonly warns?: RegExp
+    /**
+     * The paths of the next cycle, after the rest (Effect suite): a token set expired on arrival leaves its
+     * refresh token for it, while that is valid.
+     */
+    readonly next?: ReadonlyArray<string>
     /** Whether the error carries the server's `Retry-After`. */
     readonly retryAfter?: boolean
     /** What the message must say about the cause. */
@@ -265,13 +270,16 @@ export const faultCases: ReadonlyArray<FaultCase> = [
     name: "token set already expired on arrival",
     phases: both,
     inject: (context) => [{ fault: Fault.ExpiredTokenSet(), path: phasePath(context.phase) }],
-    outcome: (phase) => ({
-      _tag: "Token",
-      source: phase === "cold" ? "credentials" : "refresh",
-      expiredOnArrival: true
+    outcome: () => ({
+      _tag: "TokenRequestFailed",
+      reason: "ExpiredOnArrival",
+      cause: /ExpiredOnArrival: the token set had already expired on arrival .*check this machine's clock/,
+      warns: /had expired on arrival/,
+      next: ["/api/refresh"]
     }),
     requests: (phase) => [phasePath(phase)],
-    summary: "token served for one rest (1 s) with a warning, then asked again"
+    summary: "never handed out: `TokenRequestFailed` `ExpiredOnArrival` (a hint at the clocks), a warning, a " +
+      "rest (1 s) as after a failure; the next cycle uses that set's refresh token"
   },
   {
     name: "Date header of 1970 (a broken header)",
@@ -292,14 +300,17 @@ export const faultCases: ReadonlyArray<FaultCase> = [
       fault: Fault.DateHeader({ date: httpDate(Date.UTC(3000, 0, 1)) }),
       path: phasePath(context.phase)
     }],
-    outcome: (phase) => ({
-      _tag: "Token",
-      source: phase === "cold" ? "credentials" : "refresh",
-      expiredOnArrival: true,
-      warns: /is \d+ days ahead of the local clock, beyond the 24 h/
+    outcome: () => ({
+      _tag: "TokenRequestFailed",
+      reason: "ExpiredOnArrival",
+      cause: /ExpiredOnArrival: the token set had already expired on arrival .*check this machine's clock/,
+      warns: /is \d+ days ahead of the local clock, beyond the 24 h/,
+      // The refresh token's shorter life is none too: the next cycle uses the credentials.
+      next: ["/api/token"]
     }),
     requests: (phase) => [phasePath(phase)],
-    summary: "the shorter life is none: expired on arrival, with a warning"
+    summary: "the shorter life is none: expired on arrival, never handed out (`ExpiredOnArrival`), with a " +
+      "warning; after the rest the credentials (its refresh token is out of life too)"
   },
   {
     name: "503 with Retry-After: 9000000000000 (285 000 years)",
