@@ -215,6 +215,49 @@ describe("cair-auth token", () => {
   }, timeout)
 })
 
+describe("a refused command line", () => {
+  const pasted = "S3CRET-pasted-7d1e"
+  const refused: ReadonlyArray<ReadonlyArray<string>> = [
+    ["token", pasted],
+    ["check", pasted],
+    [pasted],
+    ["token", "--", pasted],
+    ["token", `-${pasted}`],
+    ["token", `--foo=${pasted}`],
+    [`--${pasted}`],
+    ["token", `--header=${pasted}`],
+    ["token", "--timeout", pasted],
+    ["token", `--timeout=${pasted}`],
+    ["check", "--timeout", "-31337"],
+    ["--log-level", pasted, "token"],
+    ["--completions", pasted],
+    ["token", "--client-secret", pasted],
+    ["token", `--client-secret=${pasted}`]
+  ]
+
+  it("never prints an argument back: one line that says what is wrong, with exit code 2", async () => {
+    for (const args of refused) {
+      const result = await runCli(args, env())
+      expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 2 })
+      expect(result.stdout).toBe("")
+      expect(result.stderr).toMatch(/^cair-auth: .*\n$/)
+      expect(result.stderr.split("\n")).toHaveLength(2)
+      expect(leaks([["stdout", result.stdout], ["stderr", result.stderr]], [pasted, "31337"])).toEqual([])
+    }
+  }, 180_000)
+
+  it("says which argument, and where to look", async () => {
+    const unexpected = await runCli(["token", "--json", pasted], env())
+    expect(unexpected.stderr).toMatch(
+      /^cair-auth: unexpected argument 3 \(value not shown\): not a flag of cair-auth token, .*see cair-auth token --help/
+    )
+    const value = await runCli(["check", "--timeout", pasted], env())
+    expect(value.stderr).toMatch(/^cair-auth: a flag's value is invalid \(value not shown\).*cair-auth check --help/)
+    const command = await runCli([pasted], env())
+    expect(command.stderr).toMatch(/^cair-auth: unknown command \(value not shown\): give token or check/)
+  }, timeout)
+})
+
 describe("cair-auth check", () => {
   it("exits 0 for good credentials, with a report that shows no secret and no token", async () => {
     const result = await runCli(["check"], env())

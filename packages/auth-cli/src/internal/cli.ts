@@ -2,10 +2,12 @@ import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { checkCommand } from "./checkCommand.js"
+import { commandLineErrorLine } from "./errorLines.js"
 import { UsageError } from "./errors.js"
 import { ExitCode } from "./exitCode.js"
 import { printError, reporting } from "./report.js"
@@ -59,24 +61,38 @@ const secretFlagHint = "there is no --client-secret flag: a flag's value lands i
   "and consider the secret you typed exposed"
 
 /**
+ * The console while @effect/cli parses the command line: without `error`, where it prints its parse errors. They
+ * quote the argument they refuse (`Received unknown argument: '…'`, `'…' is not a float`), and an argument may be
+ * a secret pasted in the wrong place; `commandLineErrorLine` says what is wrong instead, without the value.
+ */
+const withoutParseErrors = (console: Console.Console): Console.Console => ({ ...console, error: () => Effect.void })
+
+/**
  * Runs `cair-auth` on a command line (`process.argv`: the runtime and the script first) and gives the exit code.
  * Logs go to stderr, from level Error unless `--log-level` says otherwise: stdout is for the command's output, and
  * stderr by default for the command's own lines (a retried request or a Redis outage is logged at warning, and
- * `check` reports a failed request or store itself).
+ * `check` reports a failed request or store itself). No argument is ever printed back.
  */
 export const run = (
   argv: ReadonlyArray<string>,
   version: string
 ): Effect.Effect<ExitCode, never, CliApp.CliApp.Environment | CliEnvironment> =>
-  // Refused before @effect/cli parses it: its "unknown argument" message would echo `--client-secret=<secret>`.
+  // Refused before @effect/cli parses it, with a hint of its own: whoever tries it has just typed the secret.
   argv.slice(2).some((arg) => arg === "--client-secret" || arg.startsWith("--client-secret="))
     ? Effect.as(printError(secretFlagHint), ExitCode.usage)
-    : Command.run(root, { name: "cair-auth", version, footer })(argv).pipe(
-      Effect.as(ExitCode.ok),
-      Effect.catchAll((error): Effect.Effect<ExitCode> =>
-        // @effect/cli printed its validation errors (an unknown flag, a missing value) already.
-        Effect.succeed(ValidationError.isValidationError(error) ? ExitCode.usage : error.exitCode as ExitCode)
-      ),
-      Logger.withMinimumLogLevel(LogLevel.Error),
-      Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
-    )
+    : Effect.flatMap(Effect.console, (console) =>
+      Command.run(
+        // The commands print on the real console; only the parsing around them is silenced.
+        Command.transformHandler(root, (handler) => Console.withConsole(handler, console)),
+        { name: "cair-auth", version, footer }
+      )(argv).pipe(
+        Console.withConsole(withoutParseErrors(console)),
+        Effect.as(ExitCode.ok),
+        Effect.catchAll((error): Effect.Effect<ExitCode> =>
+          ValidationError.isValidationError(error)
+            ? Effect.as(printError(commandLineErrorLine(error, argv.slice(2))), ExitCode.usage)
+            : Effect.succeed(error.exitCode as ExitCode)
+        ),
+        Logger.withMinimumLogLevel(LogLevel.Error),
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
+      ))

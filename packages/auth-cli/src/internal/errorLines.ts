@@ -1,4 +1,6 @@
 import type { CairAuthError } from "@cair/auth/CairAuthError"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import type * as ValidationError from "@effect/cli/ValidationError"
 import type * as ConfigError from "effect/ConfigError"
 import type { CliError } from "./errors.js"
 
@@ -131,5 +133,37 @@ export const errorLines = (error: CliError): ReadonlyArray<string> => {
       ]
     default:
       return [cairAuthErrorLine(error)]
+  }
+}
+
+/** The commands of `cair-auth`: names of ours, safe to print, unlike the arguments around them. */
+const commands: ReadonlyArray<string> = ["token", "check"]
+
+/**
+ * A command line that @effect/cli refused, as one line that never shows an argument: @effect/cli's own messages
+ * quote it, and an argument may be a secret pasted in the wrong place. It says what is wrong, the argument's
+ * position when known, and where to look. `args` is the command line after the program's name.
+ */
+export const commandLineErrorLine = (error: ValidationError.ValidationError, args: ReadonlyArray<string>): string => {
+  const command = args.find((arg) => commands.includes(arg))
+  const help = `see cair-auth${command === undefined ? "" : ` ${command}`} --help`
+  switch (error._tag) {
+    case "CommandMismatch":
+      return `unknown command (value not shown): give token or check, after --log-level LEVEL if any (${help})`
+    case "InvalidValue": {
+      // The argument is looked up to give its position, and never printed.
+      const unknown = /^Received unknown argument: '([\s\S]*)'\s*$/.exec(HelpDoc.toAnsiText(error.error))
+      if (unknown !== null) {
+        const head = unknown[1]!
+        // `--header=VALUE` is refused as `VALUE`, once the flag took its part.
+        const position = args.findIndex((arg) => arg === head || arg.endsWith(`=${head}`)) + 1
+        return `unexpected argument${position > 0 ? ` ${position}` : ""} (value not shown): not a flag of ` +
+          `cair-auth${command === undefined ? "" : ` ${command}`}, a value where none is taken, or a flag without ` +
+          `its value (${help}; if it was a secret, consider it exposed)`
+      }
+      return `a flag's value is invalid (value not shown) (${help} for what each flag takes)`
+    }
+    default:
+      return `invalid command line (value not shown) (${help})`
   }
 }
