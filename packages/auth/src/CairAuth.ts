@@ -118,7 +118,8 @@ export declare namespace CairAuth {
     /**
      * Obtains a new token set now (or joins the request under way) and waits for it. During the rest
      * after a failed request it fails at once with that failure: forcing does not hammer the endpoint
-     * (a token set that had expired on arrival is such a failure: `ExpiredOnArrival`).
+     * (a token set that had expired on arrival is such a failure: `ExpiredOnArrival`). During the rest after
+     * rejected tokens (see `rejected`) it waits for the rest to end (at most 60 s), then requests.
      */
     readonly refresh: Effect.Effect<AccessToken, CairAuthError>
     /**
