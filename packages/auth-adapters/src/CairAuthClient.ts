@@ -151,7 +151,8 @@ export interface CairAuthClientOptions {
   readonly logLevel?: "Debug" | "Info" | "Warning" | "Error" | "None" | undefined
   /**
    * Called with every token event (acquired, fell back, failed, invalidated): for logs and
-   * metrics. Events hold no secret. An exception thrown here is ignored.
+   * metrics. Events hold no secret. An exception thrown here, or the rejection of the promise an async function
+   * returns, is ignored.
    */
   readonly onEvent?: ((event: TokenEvent) => void) | undefined
   /**
@@ -304,7 +305,10 @@ export interface CairAuthClient extends AsyncDisposable {
   readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>
   /** Throws the current access token away; the next call gets a new one. */
   readonly invalidate: () => Promise<void>
-  /** Stops everything: pending calls reject with `ClientClosed`, and no timer or socket is left. */
+  /**
+   * Stops everything: pending calls reject with `ClientClosed`, and no timer or socket is left. Every call resolves
+   * once that is done, a second one too.
+   */
   readonly close: () => Promise<void>
 }
 

@@ -180,6 +180,43 @@ describe("createCairAuthClient", () => {
     await expect(pending).rejects.toBeInstanceOf(ClientClosed)
   })
 
+  it("two close() at once (a signal handler and a finally): each resolves only once the client is closed", async () => {
+    const auth = client()
+    server.inject(Fault.Hang(), { path: "/api/token" })
+    let settled = false
+    const pending = auth.getAccessToken().finally(() => (settled = true))
+    await server.awaitCount(1, "/api/token")
+    const first = auth.close()
+    await auth.close()
+    expect(settled).toBe(true)
+    await expect(pending).rejects.toBeInstanceOf(ClientClosed)
+    await first
+  })
+
+  it("an async onEvent that rejects is the observer's problem: no unhandled rejection, tokens go on", async () => {
+    const unhandled: Array<unknown> = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on("unhandledRejection", onUnhandled)
+    try {
+      let calls = 0
+      const auth = client({
+        onEvent: async () => {
+          calls++
+          throw new Error("the observer's backend is down")
+        }
+      })
+      const token = await auth.getAccessToken()
+      while (calls === 0) await new Promise((resolve) => setImmediate(resolve))
+      // Node reports an unhandled rejection once the microtasks of the turn that made it have run.
+      await new Promise((resolve) => setImmediate(resolve))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+      expect(await auth.getAccessToken()).toBe(token)
+    } finally {
+      process.off("unhandledRejection", onUnhandled)
+    }
+  })
+
   it("refreshes in the background and a failing background refresh is reported, never unhandled", async () => {
     const unhandled: Array<unknown> = []
     const onUnhandled = (reason: unknown) => unhandled.push(reason)

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 
 /*
- * The adapter's one wall-clock read per cache hit, against clocks that misbehave, in a child process on the built
+ * The adapter's two clock reads per cache hit, against clocks that misbehave, in a child process on the built
  * package (test/fixtures/clockChild.cjs): a process stopped past its token's life with a message waiting, and a wall
  * clock stepped back and forward while the monotonic clock goes on.
  */
@@ -116,6 +116,21 @@ describe("the adapter's clock check", () => {
     expect((await child.token()).id).toBe(first.id)
 
     // Past its real life, while the stepped wall clock says it is a minute younger.
+    await until(first.expiresAt)
+    const after = await child.token()
+    expect(after.id).not.toBe(first.id)
+    expect(after.generation).toBeGreaterThan(first.generation)
+    await child.close()
+  })
+
+  it("a wall clock stepped back by less than the time since the last read does not stretch the token's life", async () => {
+    const child = await start()
+    const first = await child.token()
+
+    // Idle for a second, then the wall clock steps back 2.5 s: a reading after it is still later than the last one.
+    await until(Date.now() + 1_000)
+    await child.step(-2_500)
+    // Past its real life, while the wall clock says it has half a second to go.
     await until(first.expiresAt)
     const after = await child.token()
     expect(after.id).not.toBe(first.id)

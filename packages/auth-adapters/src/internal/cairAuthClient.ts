@@ -26,27 +26,30 @@ import * as RedisStore from "./redisStore.js"
 /*
  * A thin shell over the core (`@cair/auth`'s `CairAuth`), which alone decides about tokens: usable, refresh due,
  * wait, fail. What the shell keeps is the core's last answer, unwrapped once so that a cache hit does not enter the
- * Effect runtime, and checked on every read with one wall-clock read (`Date.now()`):
+ * Effect runtime, and checked on every read against both clocks, as the core does: the wall clock (`Date.now()`,
+ * which goes on while a machine is suspended) and the monotonic clock (`performance.now()`, which no step of the
+ * wall clock moves):
  *
- * - before the answer's `refreshAt`: the cached token, at once;
- * - from `refreshAt` to `usableUntil`: the cached token, at once, and the core is asked in the background (it starts
- *   the refresh, or says it is under way or resting; its answer replaces the snapshot);
- * - past `usableUntil` (a forward jump too: a suspended machine, a paused process), or a reading earlier than the last
- *   one (the wall clock stepped back): the call waits for the core, which decides on both of its clocks and answers
- *   with deadlines on the wall clock as it reads now.
+ * - before the answer's refresh time on both: the cached token, at once;
+ * - from there to its end on both: the cached token, at once, and the core is asked in the background (it starts the
+ *   refresh, or says it is under way or resting; its answer replaces the snapshot);
+ * - past its end on either clock (a forward jump of the wall clock: a suspended machine; a paused process; a step
+ *   back, which the monotonic clock does not follow): the call waits for the core, which decides on both of its
+ *   clocks and answers with deadlines as its clocks read now.
  *
  * No timer and no event flag: nothing can disagree with the core.
  */
 
-/** The core's last answer, as the Promise side reads it. */
+/** The core's last answer, as the Promise side reads it: its deadlines on each clock. */
 interface Snapshot {
   readonly value: string
   /** Resolved with `value`: handing out the same settled promise is cheaper than making one per call. */
   readonly promise: Promise<string>
   readonly refreshAt: number
   readonly usableUntil: number
-  /** The latest wall-clock reading that trusted this snapshot: a reading earlier than it shows a step back. */
-  seen: number
+  /** The same two deadlines on `performance.now()`. */
+  readonly monotonicRefreshAt: number
+  readonly monotonicUsableUntil: number
 }
 
 /**
@@ -71,6 +74,10 @@ const adapterOptions = {
   onEvent: isFunction("a function"),
   redisUrl: Schema.NonEmptyString
 }
+
+const isPromiseLike = (u: unknown): u is PromiseLike<unknown> =>
+  (typeof u === "object" || typeof u === "function") && u !== null &&
+  typeof (u as { then?: unknown }).then === "function"
 
 const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException("This operation was aborted", "AbortError")
@@ -110,10 +117,12 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
         onEvent === undefined ? Effect.void : Effect.forkIn(
           Stream.runForEach(auth.events, (event) =>
             Effect.sync(() => {
+              // An observer's exception, or its promise's rejection, must not break token handling.
               try {
-                onEvent(event)
+                const result: unknown = onEvent(event)
+                if (isPromiseLike(result)) result.then(undefined, constVoid)
               } catch {
-                // An observer's exception must not break token handling.
+                // As above.
               }
             })),
           scope
@@ -154,12 +163,15 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const remember = (answeredIn: number) => (token: CairAuth.AccessToken): string => {
     const value = Redacted.value(token.token)
     if (answeredIn === epoch && !closed) {
+      // The core's deadlines are on the wall clock as it reads now: read both clocks at one instant to carry them over.
+      const offset = performance.now() - Date.now()
       snapshot = {
         value,
         promise: snapshot?.value === value ? snapshot.promise : Promise.resolve(value),
         refreshAt: token.refreshAt,
         usableUntil: token.usableUntil,
-        seen: Date.now()
+        monotonicRefreshAt: token.refreshAt + offset,
+        monotonicUsableUntil: token.usableUntil + offset
       }
     }
     return value
@@ -197,13 +209,14 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     const current = snapshot
     if (current !== undefined) {
       const now = Date.now()
-      if (now >= current.seen && now < current.usableUntil) {
-        current.seen = now
+      const monotonicNow = performance.now()
+      if (now < current.usableUntil && monotonicNow < current.monotonicUsableUntil) {
         // In the refresh window: the core starts the refresh (or knows one is under way); this caller does not wait.
         // A failure reaches the core's log and `onEvent`; the valid token keeps being served.
         // Else the read is the adapter's own (the core counts the one it is asked).
-        if (now >= current.refreshAt && pending === undefined) ask().catch(constVoid)
-        else reads.cached++
+        if ((now >= current.refreshAt || monotonicNow >= current.monotonicRefreshAt) && pending === undefined) {
+          ask().catch(constVoid)
+        } else reads.cached++
         return current.promise
       }
     }
@@ -230,13 +243,17 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     tokens: { get: (signal) => getAccessToken({ signal }), rejected }
   })
 
-  const close = async () => {
-    if (closed) return
-    closed = true
-    forget()
-    await Runtime.runPromise(runtime)(
-      Effect.zipRight(Fiber.interruptAll([...running]), Scope.close(scope, Exit.void))
-    )
+  /** The one closing: every caller of `close()` waits for it, so that "closed" means released. */
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    if (closing === undefined) {
+      closed = true
+      forget()
+      closing = Runtime.runPromise(runtime)(
+        Effect.zipRight(Fiber.interruptAll([...running]), Scope.close(scope, Exit.void))
+      )
+    }
+    return closing
   }
 
   const client: Api.CairAuthClient = {
