@@ -88,6 +88,18 @@ describe("TokenEndpoint", () => {
       expect(yield* Effect.flip(empty.endpoint.requestToken)).toMatchObject({ problems: ["the body is empty"] })
     }))
 
+  it.effect("names the field of a deeply nested value without formatting the value (no RangeError)", () =>
+    Effect.gen(function*() {
+      // 60 KB, under the size cap: a formatter that shows the actual value recurses 30 000 levels deep.
+      const deep = `{"accessToken":${"[".repeat(30_000)}${"]".repeat(30_000)}}`
+      const { endpoint } = yield* endpointOn(() => jsonResponse(200, deep))
+      const error = yield* Effect.flip(endpoint.requestToken)
+      expect(error).toMatchObject({ _tag: "MalformedTokenResponse", status: 200 })
+      expect((error as { problems: ReadonlyArray<string> }).problems).toEqual([
+        "accessToken has the wrong type or format"
+      ])
+    }))
+
   it.effect("rejects invalid options as an InvalidOptions defect that names the option", () =>
     Effect.gen(function*() {
       const cases = [

@@ -175,10 +175,34 @@ const sameResource = (a: string, b: string): boolean => {
 const innermostMessage = (cause: unknown): string | undefined =>
   cause instanceof Error ? innermostMessage(cause.cause) ?? cause.message : undefined
 
+/**
+ * The paths of a parse error's issues, from the tree of issues alone. A formatter (`ArrayFormatter`) writes a
+ * message for each issue, which shows the actual value, recursively: 60 KB of nested arrays in a field overflow
+ * the stack. The tree is as deep as the schema, whatever the body.
+ */
+const issuePaths = (
+  issue: ParseResult.ParseIssue,
+  path: ReadonlyArray<PropertyKey>
+): ReadonlyArray<{ readonly missing: boolean; readonly path: ReadonlyArray<PropertyKey> }> => {
+  switch (issue._tag) {
+    case "Pointer":
+      return issuePaths(issue.issue, path.concat(issue.path))
+    case "Composite":
+      return Array.isArray(issue.issues)
+        ? issue.issues.flatMap((inner) => issuePaths(inner, path))
+        : issuePaths(issue.issues as ParseResult.ParseIssue, path)
+    case "Refinement":
+    case "Transformation":
+      return issuePaths(issue.issue, path)
+    default:
+      return [{ missing: issue._tag === "Missing", path }]
+  }
+}
+
 const describeParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map(({ _tag, path }) => {
-    const field = path.length === 0 ? "body" : path.join(".")
-    return _tag === "Missing" ? `${field} is missing` : `${field} has the wrong type or format`
+  issuePaths(error.issue, []).map(({ missing, path }) => {
+    const field = path.length === 0 ? "body" : path.map(String).join(".")
+    return missing ? `${field} is missing` : `${field} has the wrong type or format`
   })
 
 const decodeTokenSet = Schema.decodeUnknownEither(TokenSet)
