@@ -41,7 +41,8 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>("
 /**
  * Why a token request failed.
  *
- * - `Transport`: the connection failed (refused, reset, DNS).
+ * - `Transport`: the connection failed (refused, reset, DNS), or the HTTP client failed unexpectedly (a defect,
+ *   such as a `fetch` that resolves something that is not a `Response`): the client rests as after any failure.
  * - `Timeout`: no complete answer within `requestTimeoutMs`.
  * - `Status`: the server answered a non-2xx status (after the retries, for a transient one). A 3xx is never
  *   followed: `Status` with the redirect's status.

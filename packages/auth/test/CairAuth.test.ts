@@ -266,6 +266,32 @@ describe("CairAuth", () => {
       expect(yield* http.count()).toBe(1)
     }))
 
+  it.scoped("a defect inside a token request is a typed TokenRequestFailed, and the rest after it applies", () =>
+    Effect.gen(function*() {
+      // What a JS `fetch` resolving `undefined` does: a TypeError thrown deep in the HTTP client.
+      const { auth, http } = yield* setup((request, index) =>
+        index === 0 || index >= 3
+          ? issuing(60_000)(request, index)
+          : Effect.die(new TypeError(`Cannot read properties of undefined (${secrets.clientSecret})`))
+      )
+      yield* auth.accessToken
+      yield* TestClock.adjust("40 seconds") // in the refresh window (30 s of a 60 s token)
+      for (let i = 0; i < 20; i++) {
+        // The background refresh dies: the callers keep the valid token, and no second refresh during the rest.
+        expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(0))
+        yield* Effect.yieldNow()
+      }
+      expect(yield* http.count()).toBe(2)
+      yield* TestClock.adjust("30 seconds") // expired; the 1 s rest is over
+      const failures = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.flip(auth.accessToken))
+      for (const error of failures) {
+        expect(error).toMatchObject({ _tag: "TokenRequestFailed", reason: "Transport" })
+        expect(error.message).toContain("TypeError")
+        expect(JSON.stringify(error) + error.message).not.toContain(secrets.clientSecret)
+      }
+      expect(yield* http.count()).toBe(3)
+    }))
+
   it.scoped("does not cache a failure: after the rest a later call tries again", () =>
     Effect.gen(function*() {
       const { auth, http } = yield* setup(

@@ -202,6 +202,22 @@ export const make = <R>(
         yield* publish(TokenEvent.Failed({ error, background, retryAt: new Date(retryAt) }))
       })
 
+    /**
+     * A defect inside a flight (an app's `fetch` resolving `undefined`, a bug of ours) as the typed failure of the
+     * cycle, so that the rest after it applies like after any failure: a defect is not a failure to `tapBoth`, and
+     * each caller would start a new request at once. Only the defect's class is named: its message or stack could
+     * hold anything.
+     */
+    const unexpected = (defect: unknown) => {
+      const name = defect instanceof Error && /^[A-Za-z]{1,40}$/.test(defect.name) ? defect.name : typeof defect
+      return new TokenRequestFailed({
+        endpoint: endpoint.baseUrl,
+        reason: "Transport",
+        description: `an unexpected ${name} in the HTTP client or the SDK (a defect); the client rests as after ` +
+          "any failure"
+      })
+    }
+
     /** The shared request. Runs in the layer's scope, so no caller's interruption can stop it. */
     const flight = (deferred: TokenState.Flight, background: boolean) =>
       Effect.gen(function*() {
@@ -209,6 +225,7 @@ export const make = <R>(
         const [issued, source] = yield* obtain(s.entry, yield* now)
         return yield* succeeded(issued, source)
       }).pipe(
+        Effect.catchAllDefect((defect) => Effect.fail(unexpected(defect))),
         Effect.tapBoth({
           onSuccess: () => background ? recordBackgroundRefresh(undefined) : Effect.void,
           onFailure: (error) =>
