@@ -232,6 +232,11 @@ export const faultCases: ReadonlyArray<FaultCase> = [
     ["refreshToken is missing"]
   ),
   malformed("JSON with a wrong type", tokenBody({ accessToken: 42 }), ["accessToken has the wrong type or format"]),
+  malformed(
+    "JSON nested 30 000 levels deep in a field (60 KB, under the cap)",
+    Fault.Malformed({ body: `{"accessToken":${"[".repeat(30_000)}${"]".repeat(30_000)}}` }),
+    ["accessToken has the wrong type or format"]
+  ),
   malformed("JSON with an invalid date", tokenBody({ expiresAt: "next tuesday" }), [
     "expiresAt has the wrong type or format"
   ]),
