@@ -567,6 +567,33 @@ describe("CairAuth with a TokenStore", () => {
       expect(yield* http.count()).toBe(0)
     }))
 
+  it.scoped("gives a shared token written on a skewed clock the shorter of its lives on this clock", () =>
+    Effect.gen(function*() {
+      const { http, slot, start } = yield* withStore
+      const hour = 3_600_000
+      // The writer's wall clock ran 1 h ahead (behind): its `Date` correction holds for its clock, not this one.
+      for (const [n, writerSkew] of [[7, hour], [8, -hour]] as const) {
+        const now = yield* Clock.currentTimeMillis
+        const seen = yield* slot.latest
+        yield* slot.put(
+          { ...storedAt(now, n), sentAt: now + writerSkew, receivedAt: now + writerSkew, serverDate: now },
+          Option.map(seen, (entry) => entry.version)
+        )
+        const auth = yield* start
+        const token = yield* auth.get
+        if (writerSkew > 0) {
+          // Adopted, and served no later than the server's expiry less the margin (was: 1 h past it).
+          expect(value(token.token)).toBe(secrets.accessToken(n))
+          expect(token.usableUntil).toBe(now + 600_000 - 5_000)
+        } else {
+          // Corrected for the writer's clock, it has expired already: this process renews on its own.
+          expect(value(token.token)).not.toBe(secrets.accessToken(n))
+          expect(token.usableUntil).toBeLessThanOrEqual(now + 600_000)
+        }
+      }
+      expect(yield* http.count()).toBe(1)
+    }))
+
   it.scoped("does not start from a shared token that was invalidated", () =>
     Effect.gen(function*() {
       const { http, slot, start } = yield* withStore

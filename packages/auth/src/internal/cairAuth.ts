@@ -135,8 +135,9 @@ export const make = <R>(
         previous: previous === undefined
           ? undefined
           : { issued: previous.renewal, refreshTokenUsable: TokenState.refreshTokenUsable(previous, at) },
-        fresh: (issued, wall) => wall < deadlines(issued, options).refreshAt,
-        refreshTokenUsable: (issued, wall) => wall < deadlines(issued, options).refreshTokenUsableUntil,
+        // The store's token sets were corrected on their writer's clock: `adopted` gives them the shorter life.
+        fresh: (issued, wall) => wall < deadlines(issued, options, true).refreshAt,
+        refreshTokenUsable: (issued, wall) => wall < deadlines(issued, options, true).refreshTokenUsableUntil,
         request: (candidate) => {
           if (candidate === undefined) return requestWithCredentials
           if (!candidate.refreshTokenUsable) return fallBack("RefreshTokenExpired")
@@ -154,7 +155,7 @@ export const make = <R>(
     const succeeded = (issued: IssuedTokenSet, source: "credentials" | "refresh" | "store") =>
       Effect.gen(function*() {
         const at = yield* now
-        const limits = deadlines(issued, options)
+        const limits = deadlines(issued, options, source === "store")
         const result = yield* Ref.modify(state, (s) => {
           const result = TokenState.arrived(s, issued, limits, at)
           return [result, result.state]

@@ -96,8 +96,16 @@ const span = (ms: number) => {
 const maxDateMs = 8.64e15
 const inDateRange = (ms: number) => Math.min(Math.max(ms, -maxDateMs), maxDateMs)
 
-/** @internal */
-export const deadlines = (issued: IssuedTokenSet, options: LifetimeOptions): Deadlines => {
+/**
+ * `adopted`: the token set comes from a shared store, corrected by its writer's `Date` for the writer's clock,
+ * which may not be this one (a writer 1 h ahead would have this process serve it 1 h past its end). It gets the
+ * shorter of its lives, writer-corrected or uncorrected on this clock, as beyond the bound: never later than the
+ * truth if this clock is right or is the writer's (pods on one host). Its lifetime (for the margin and window) is
+ * the writer-corrected one, the true one.
+ *
+ * @internal
+ */
+export const deadlines = (issued: IssuedTokenSet, options: LifetimeOptions, adopted = false): Deadlines => {
   const warnings: Array<string> = []
   const offset = clockOffset(issued)
   // Beyond the bound, the shorter life: `expiresAt` on the local clock, or corrected, whichever is earlier.
@@ -113,8 +121,9 @@ export const deadlines = (issued: IssuedTokenSet, options: LifetimeOptions): Dea
         "it may correct; using the shorter of the token's lifetimes on the two clocks"
     )
   }
-  const expiresAt = inDateRange(issued.tokens.expiresAt.getTime() + shift)
-  const lifetime = Math.max(0, expiresAt - issued.receivedAt)
+  const placed = adopted ? Math.min(0, shift) : shift
+  const expiresAt = inDateRange(issued.tokens.expiresAt.getTime() + placed)
+  const lifetime = Math.max(0, inDateRange(issued.tokens.expiresAt.getTime() + shift) - issued.receivedAt)
 
   let margin = Math.min(defaultExpiryMarginMs, lifetime / 10)
   if (options.expiryMarginMs !== undefined) {
@@ -137,7 +146,7 @@ export const deadlines = (issued: IssuedTokenSet, options: LifetimeOptions): Dea
     expiresAt,
     usableUntil,
     refreshAt: Math.min(usableUntil, expiresAt - window),
-    refreshTokenUsableUntil: inDateRange(issued.tokens.refreshTokenExpiresAt.getTime() + shift) - margin,
+    refreshTokenUsableUntil: inDateRange(issued.tokens.refreshTokenExpiresAt.getTime() + placed) - margin,
     warnings
   }
 }
