@@ -132,7 +132,7 @@ export interface TokenEndpointOptions {
   /** How many times a transient failure (network, timeout, 408, 429, 5xx) is retried. Default 3; at most 10. */
   readonly maxRetries?: number | undefined
   /**
-   * The delays between retries. Default: exponential from 200 ms with jitter, each at most 5 s. Any delay
+   * The delays between retries. Default: exponential from 200 ms up to 5 s, each jittered by ±20%. Any delay
    * longer than 60 s is cut to 60 s, so that the options bound how long a call can wait.
    */
   readonly retrySchedule?: Schedule.Schedule<unknown, TokenRequestFailed> | undefined
@@ -143,8 +143,9 @@ export interface TokenEndpointOptions {
 }
 
 /**
- * The default delays between retries: exponential from 200 ms, doubling, jittered, each capped
- * at 5 seconds. `maxRetries` bounds their number and a `Retry-After` lengthens any of them.
+ * The default delays between retries: exponential from 200 ms, doubling up to 5 seconds, each jittered
+ * by up to 20% either way (`Schedule.jittered`, from the `Random` service): processes that failed together do not
+ * retry together. `maxRetries` bounds their number and a `Retry-After` lengthens any of them.
  *
  * @example
  * ```ts

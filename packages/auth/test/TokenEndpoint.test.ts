@@ -1,10 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
+import { TokenRequestFailed } from "../src/CairAuthError.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import { captureLogs, credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
 import type { Reply } from "./fixtures.js"
@@ -160,5 +164,38 @@ describe("TokenEndpoint", () => {
       yield* TestClock.adjust("3 minutes")
       expect(yield* Fiber.join(fiber)).toMatchObject({ status: 503 })
       expect((yield* http.requests).map((request) => request.at)).toEqual([0, 60_000, 120_000])
+    }))
+})
+
+describe("the default retry schedule", () => {
+  /** Exponential from 200 ms, capped at 5 s: the delay before jitter. */
+  const base = (retry: number) => Math.min(200 * 2 ** retry, 5_000)
+  const failure = new TokenRequestFailed({
+    endpoint: "https://cair.test/api/token",
+    reason: "Transport",
+    description: "x"
+  })
+  /** The first ten delays of the default schedule in a process whose `Random` has this seed. */
+  const delaysWith = (seed: number) =>
+    Schedule.run(Schedule.delays(TokenEndpoint.defaultRetrySchedule), 0, Array.from({ length: 10 }, () => failure))
+      .pipe(
+        Effect.map((delays) => Chunk.toReadonlyArray(delays).map(Duration.toMillis)),
+        Effect.withRandom(Random.make(seed))
+      )
+
+  it.effect("jitters every delay by up to 20%, the capped ones too: a fleet does not retry in lockstep", () =>
+    Effect.gen(function*() {
+      const runs = yield* Effect.forEach([1, 2, 3], delaysWith)
+      for (const delays of runs) {
+        expect(delays).toHaveLength(10)
+        delays.forEach((delay, retry) => {
+          expect(delay).toBeGreaterThanOrEqual(0.8 * base(retry))
+          expect(delay).toBeLessThanOrEqual(1.2 * base(retry))
+        })
+        expect(delays.filter((delay, retry) => delay === base(retry))).toEqual([])
+      }
+      // Two processes apart, even once the delays reach the cap.
+      expect(runs[0]!.slice(5)).not.toEqual(runs[1]!.slice(5))
+      expect(yield* delaysWith(1)).toEqual(runs[0])
     }))
 })

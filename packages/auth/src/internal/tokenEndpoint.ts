@@ -51,15 +51,18 @@ const maxBodyBytes = 64 * 1024
 export const maxRetryDelayMs = 60_000
 
 /**
- * Exponential backoff from 200 ms, doubling, with jitter, each delay capped at 5 seconds.
+ * Exponential backoff from 200 ms, doubling up to 5 seconds, each delay jittered by up to 20% either way (so at
+ * most 6 s): the processes of a fleet that failed together do not retry together. The cap comes before the
+ * jitter, so that the capped delays are spread too; `retryPolicy`'s cap and `Retry-After` apply after it.
  *
  * @internal
  */
 export const defaultRetrySchedule: Schedule.Schedule<unknown, TokenRequestFailed> = Schedule.exponential(
   "200 millis"
 ).pipe(
-  Schedule.jittered,
-  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(5)))
+  // `(output, delay)`: the output of `exponential` is its delay before any jitter.
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(5))),
+  Schedule.jittered
 )
 
 /** Waits at least as long as the server's `Retry-After`, and gives up when it asks for too long. */
@@ -69,12 +72,16 @@ const honourRetryAfter = Schedule.identity<TokenRequestFailed>().pipe(
 )
 
 /**
- * The delays of the schedule (each at most `maxRetryDelayMs`), `maxRetries` of them, each at least the
- * server's `Retry-After`. Every retry is logged at warning with its attempt number, the reason and the delay.
+ * The delays of the schedule in whole milliseconds (each at most `maxRetryDelayMs`), `maxRetries` of them, each
+ * at least the server's `Retry-After`. Every retry is logged at warning with its attempt number, the reason and
+ * the delay. Whole milliseconds: a jittered delay is fractional, and the `TestClock` cannot sleep for one (its
+ * `BigInt` conversion throws).
  */
 const retryPolicy = (options: ResolvedOptions, endpoint: string) =>
   (options.retrySchedule ?? defaultRetrySchedule).pipe(
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(maxRetryDelayMs))),
+    Schedule.modifyDelay((_, delay) =>
+      Duration.millis(Math.min(Math.round(Duration.toMillis(delay)), maxRetryDelayMs))
+    ),
     Schedule.intersect(Schedule.recurs(options.maxRetries)),
     Schedule.intersect(honourRetryAfter),
     Schedule.modifyDelayEffect(([[, retries], error], delay) =>
