@@ -28,6 +28,7 @@ import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { inspect } from "node:util"
 import * as CairAuth from "../src/CairAuth.js"
+import * as CairHttpClient from "../src/CairHttpClient.js"
 import { jsonResponse, secrets, tokenResponse } from "./fixtures.js"
 import { leaks } from "./utils/secrets.js"
 
@@ -75,15 +76,21 @@ const build = (options: Partial<CairAuth.Options>, http: Layer.Layer<HttpClient.
 
 const attributes = (span: ReadableSpan) => ({ ...span.attributes })
 
+/** `@effect/opentelemetry`'s tracer into an in-memory exporter. */
+const otelTracing = () => {
+  const exporter = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const tracing = Tracer.layer.pipe(
+    Layer.provide(Layer.succeed(Tracer.OtelTracerProvider, provider)),
+    Layer.provide(Resource.layer({ serviceName: "cair-auth-test" }))
+  )
+  return { exporter, tracing }
+}
+
 describe("OpenTelemetry", () => {
   it.scoped("one client span per attempt with http.request.resend_count, under one request span and the flight", () =>
     Effect.gen(function*() {
-      const exporter = new InMemorySpanExporter()
-      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
-      const tracing = Tracer.layer.pipe(
-        Layer.provide(Layer.succeed(Tracer.OtelTracerProvider, provider)),
-        Layer.provide(Resource.layer({ serviceName: "cair-auth-test" }))
-      )
+      const { exporter, tracing } = otelTracing()
       // Two 503s, then a token; later the refresh token is rejected and the credentials are used again.
       const http = yield* server((path, index, now) =>
         index < 2
@@ -149,6 +156,47 @@ describe("OpenTelemetry", () => {
         spans.filter((span) => span.name.startsWith("POST ")).map((span) => span.spanContext().spanId)
       )
       expect(spans.some((span) => span.name.startsWith("http.client"))).toBe(false)
+      expect(
+        leaks(spans.map((span) => [span.name, inspect({ ...span, resource: undefined }, { depth: 10 })] as const))
+      ).toEqual([])
+    }))
+
+  it.scoped("CairHttpClient: the re-send after a 401 is an http.client span with http.request.resend_count 1", () =>
+    Effect.gen(function*() {
+      const { exporter, tracing } = otelTracing()
+      // The token, the API's 401 to it, a new token, the API's 200.
+      const http = yield* server((path, index, now) =>
+        path.startsWith("/api/")
+          ? tokenResponse({ n: index, now })
+          : index === 1
+          ? jsonResponse(401, { message: "token revoked" })
+          : jsonResponse(200, { ok: true })
+      )
+      yield* Effect.gen(function*() {
+        const context = yield* Layer.build(
+          CairHttpClient.layer().pipe(
+            Layer.provide(CairAuth.layer({ clientId: "otel-clinic", clientSecret: secrets.clientSecret, baseUrl })),
+            Layer.provide(http.layer)
+          )
+        )
+        const response = yield* Context.get(context, CairHttpClient.CairHttpClient).get("/v1/reports")
+        expect(response.status).toBe(200)
+      }).pipe(Effect.provide(tracing))
+
+      const spans = exporter.getFinishedSpans()
+      expect(
+        spans.filter((span) => span.name.startsWith("http.client")).map((span) => [
+          span.name,
+          span.attributes["url.path"],
+          span.attributes["http.response.status_code"],
+          span.attributes["http.request.resend_count"]
+        ])
+      ).toEqual([
+        ["http.client GET", "/v1/reports", 401, undefined],
+        ["http.client GET", "/v1/reports", 200, 1]
+      ])
+      // The re-send's span only: not the token request made for it.
+      expect(spans.filter((span) => span.attributes["http.request.resend_count"] !== undefined)).toHaveLength(1)
       expect(
         leaks(spans.map((span) => [span.name, inspect({ ...span, resource: undefined }, { depth: 10 })] as const))
       ).toEqual([])

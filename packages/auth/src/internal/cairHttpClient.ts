@@ -119,7 +119,9 @@ export const make = Effect.gen(function*() {
         `Cair API answered 401 to a request with token generation ${token.generation}; retrying once with a new token`
       )
       const next = yield* auth.get
-      const again = yield* send(request, next)
+      // The HTTP client's span of the re-send says it is one (OpenTelemetry's HTTP client conventions, as the
+      // token endpoint's attempts do); `annotateSpans` reaches the span the platform makes inside `send`.
+      const again = yield* Effect.annotateSpans(send(request, next), "http.request.resend_count", 1)
       if (again.status === 401) yield* auth.rejected(next)
       return again
     }).pipe(Effect.map(redactResponse))
