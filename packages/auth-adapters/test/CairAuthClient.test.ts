@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import {
   ClientClosed,
   createCairAuthClient,
+  formatError,
   InvalidCredentials,
   InvalidOptions,
   MalformedTokenResponse,
@@ -122,6 +123,36 @@ describe("createCairAuthClient", () => {
       expect(text).not.toContain(token)
     }
     expect(server.count("/api/token")).toBe(2)
+  })
+
+  it("formatError: the client's errors as one line with what to check, never the secret", async () => {
+    const secret = "very-secret-value-5678"
+    const rejected = await client({ clientSecret: secret }).getAccessToken().catch((e: unknown) => e)
+    const unreachable = await client({ baseUrl: "http://127.0.0.1:9", maxRetries: 0, logLevel: "None" })
+      .getAccessToken()
+      .catch((e: unknown) => e)
+    const closed = client()
+    await closed.close()
+    const afterClose = await closed.getAccessToken().catch((e: unknown) => e)
+    const invalid = (() => {
+      try {
+        createCairAuthClient({ clientId: "c", clientSecret: secret, baseUrl: "http://api.example.com" })
+      } catch (error) {
+        return error
+      }
+    })()
+    const lines = [rejected, unreachable, afterClose, invalid].map(formatError)
+    expect(lines[0]).toMatch(/^InvalidCredentials: .*\b401\b/)
+    expect(lines[1]).toMatch(
+      /^TokenRequestFailed: .*\(is the base URL \(CAIR_BASE_URL\) right, and can this machine reach it\?\)$/
+    )
+    expect(lines[2]).toMatch(/^ClientClosed: .*\(a call was made after close\(\): create a new client\)$/)
+    expect(lines[3]).toMatch(/^InvalidOptions: .*baseUrl/)
+    for (const line of lines) {
+      expect(line).not.toContain("\n")
+      expect(line).not.toContain(secret)
+    }
+    expect(formatError(new Error("plain\n  failure"))).toBe("plain failure")
   })
 
   it("rejects a malformed answer and a failing server with typed errors carrying the status", async () => {
