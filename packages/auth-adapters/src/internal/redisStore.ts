@@ -12,11 +12,13 @@ import * as Stream from "effect/Stream"
  */
 const optionalPackage: string = "@cair/auth-redis"
 
-const missing = new TokenStore.TokenStoreError({
-  reason: "Misconfigured",
-  operation: "forClient",
-  description: "redisUrl is set, but the package @cair/auth-redis is not installed: npm install @cair/auth-redis"
-})
+/** Made when it happens, not when the adapter loads: an error captures a stack trace, which costs at `require()`. */
+const missing = () =>
+  new TokenStore.TokenStoreError({
+    reason: "Misconfigured",
+    operation: "forClient",
+    description: "redisUrl is set, but the package @cair/auth-redis is not installed: npm install @cair/auth-redis"
+  })
 
 /**
  * The Redis token store for `redisUrl`, loaded on first use (`import("@cair/auth-redis")`, never bundled: a user
@@ -34,7 +36,7 @@ export const make = (url: string): TokenStore.TokenStore.Service =>
         yield* Effect.forkScoped(
           Effect.tryPromise({
             try: () => import(optionalPackage) as Promise<typeof AuthRedis>,
-            catch: () => missing
+            catch: missing
           }).pipe(
             Effect.tapError((error) => Effect.logWarning(`Cair token store not used: ${error.message}`)),
             Effect.flatMap((module) => module.RedisTokenStore.make({ url: Redacted.make(url) })),

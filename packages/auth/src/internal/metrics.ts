@@ -147,9 +147,13 @@ const keyOf = (spec: CairAuthMetrics.Descriptor): MetricKey.MetricKey<any> =>
     ? MetricKey.counter(spec.name, { description: spec.description, incremental: true })
     : MetricKey.histogram(spec.name, MetricBoundaries.fromIterable(spec.boundaries ?? []), spec.description)
 
-const baseMetrics = new Map<string, Metric.Metric<any, number, unknown>>(
-  descriptors.map((spec) => [spec.name, Metric.fromMetricKey(keyOf(spec))])
-)
+let baseMetrics: Map<string, Metric.Metric<any, number, unknown>> | undefined
+/**
+ * The metric of a descriptor's name in Effect's registry, all made on the first series recorded: a process that
+ * records nothing (metrics off, or the adapter without a `meterProvider`) does not make them when it loads.
+ */
+const baseMetric = (name: string): Metric.Metric<any, number, unknown> =>
+  (baseMetrics ??= new Map(descriptors.map((spec) => [spec.name, Metric.fromMetricKey(keyOf(spec))]))).get(name)!
 
 const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
@@ -181,7 +185,7 @@ const effectUpdate = (
       ? ((metric) => (value: number) => metric.unsafeUpdate(value, noLabels))(
         Metric.fromMetricKey(MetricKey.taggedWithLabels(keyOf(spec), labels))
       )
-      : ((metric) => (value: number) => metric.unsafeUpdate(value, labels))(baseMetrics.get(spec.name)!)
+      : ((metric) => (value: number) => metric.unsafeUpdate(value, labels))(baseMetric(spec.name))
     updates.set(key, update)
   }
   return update
