@@ -4,7 +4,8 @@ import { expect, it } from "vitest"
 
 const run = (env: Record<string, string>, args: ReadonlyArray<string> = []) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = execFile(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    // The built demo, as `pnpm demo` runs it (`pnpm test` builds first).
+    const child = execFile(process.execPath, ["dist/main.js", ...args], {
       cwd: fileURLToPath(new URL("..", import.meta.url)),
       timeout: 100_000,
       // No CAIR_* variable but those in `env`.
