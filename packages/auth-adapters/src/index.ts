@@ -201,10 +201,11 @@ export interface TokenRequestFailed extends Error {
   readonly endpoint: string
   /**
    * `"Transport"` (the connection failed), `"Timeout"` (no complete answer in time), `"Status"` (a non-2xx),
-   * `"Redirected"` (an answer that came through a redirect the `fetch` followed by itself: never used) or
-   * `"ExpiredOnArrival"` (a token set that had already expired when it arrived: check the clocks).
+   * `"Redirected"` (an answer that came through a redirect the `fetch` followed by itself: never used),
+   * `"ExpiredOnArrival"` (a token set that had already expired when it arrived: check the clocks) or `"Closed"`
+   * (the core service was closed; the client's own calls after `close()` reject with `ClientClosed`).
    */
-  readonly reason: "Transport" | "Timeout" | "Status" | "Redirected" | "ExpiredOnArrival"
+  readonly reason: "Transport" | "Timeout" | "Status" | "Redirected" | "ExpiredOnArrival" | "Closed"
   /** The HTTP status, for `reason: "Status"` (and the last hop's for `"Redirected"`). */
   readonly status?: number | undefined
   /** The server's `Retry-After`, in milliseconds. */

@@ -51,6 +51,8 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>("
  * - `ExpiredOnArrival`: the token set answered had already expired when it arrived, by this machine's clocks
  *   and the server's `Date`: it is never handed out. Check the clock of this machine and the server's. The
  *   client rests as after any failure, then asks again (with that set's refresh token while it is valid).
+ * - `Closed`: the `CairAuth` service's scope has closed (its layer or runtime was disposed): a call after it fails
+ *   at once, and a request under way ends with it. Not retried: build a new service.
  *
  * @example
  * ```ts
@@ -70,7 +72,8 @@ export const TokenRequestFailureReason = Schema.Literal(
   "Timeout",
   "Status",
   "Redirected",
-  "ExpiredOnArrival"
+  "ExpiredOnArrival",
+  "Closed"
 )
 
 /**
@@ -83,7 +86,8 @@ export const TokenRequestFailureReason = Schema.Literal(
  *   Timeout: "Raise requestTimeoutMs.",
  *   Status: "See the HTTP status and the server's message.",
  *   Redirected: "Check the base URL: the token endpoint redirects.",
- *   ExpiredOnArrival: "Check this machine's clock and the server's."
+ *   ExpiredOnArrival: "Check this machine's clock and the server's.",
+ *   Closed: "Build a new CairAuth: this one was closed."
  * }
  * ```
  *
@@ -127,12 +131,12 @@ export class TokenRequestFailed extends Schema.TaggedError<TokenRequestFailed>("
   /**
    * Whether another attempt may succeed: transport failures, timeouts, 408, 429 and 5xx, and a token set
    * expired on arrival (a later one may not be). Never an answer that came through a redirect: sending the
-   * request again would send its body along the redirect again.
+   * request again would send its body along the redirect again; never a closed service.
    *
    * @since 0.1.0
    */
   get isTransient(): boolean {
-    if (this.reason === "Redirected") return false
+    if (this.reason === "Redirected" || this.reason === "Closed") return false
     return this.status === undefined || this.status === 408 || this.status === 429 || this.status >= 500
   }
 

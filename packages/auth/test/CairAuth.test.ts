@@ -13,10 +13,12 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { inspect } from "node:util"
 import * as CairAuth from "../src/CairAuth.js"
+import type * as CairAuthError from "../src/CairAuthError.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import type { TokenEvent } from "../src/TokenEvent.js"
 import { TokenSet } from "../src/TokenSet.js"
@@ -290,6 +292,24 @@ describe("CairAuth", () => {
         expect(JSON.stringify(error) + error.message).not.toContain(secrets.clientSecret)
       }
       expect(yield* http.count()).toBe(3)
+    }))
+
+  it.effect("after its scope closes, every call fails at once with Closed, and a caller waiting gets it too", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { auth, http } = yield* setup((request, index) => index === 0 ? Effect.never : issuing()(request, index))
+        .pipe(Scope.extend(scope))
+      const waiting = yield* Effect.fork(Effect.flip(auth.get))
+      yield* http.awaitCount(1)
+      yield* Scope.close(scope, Exit.void)
+      // The request under way ends with the scope: its caller gets the typed error (was: an interruption).
+      expect(yield* Fiber.join(waiting)).toMatchObject({ _tag: "TokenRequestFailed", reason: "Closed" })
+      // A call after the close fails at once, without a request (was: forked into the closed scope, never settled).
+      for (const call of [auth.get, auth.accessToken, auth.tokenSet, auth.refresh]) {
+        const error = yield* Effect.flip(call as Effect.Effect<unknown, CairAuthError.CairAuthError>)
+        expect(error).toMatchObject({ _tag: "TokenRequestFailed", reason: "Closed", isTransient: false })
+      }
+      expect(yield* http.count()).toBe(1)
     }))
 
   it.scoped("does not cache a failure: after the rest a later call tries again", () =>

@@ -59,6 +59,8 @@ const endpointFailure = (
           return [`no answer within ${after}`, undefined]
         case "ExpiredOnArrival":
           return [`a token set in ${after}, but expired on arrival: ${error.description}`, undefined]
+        case "Closed":
+          return [`not asked: ${error.description}`, undefined]
         case "Status":
         case "Redirected":
           return [`HTTP ${error.status ?? "?"} in ${after}: ${error.description}`, undefined]

@@ -110,6 +110,8 @@ export const cairAuthErrorLine = (error: CairAuthError): string => {
           return `${error.message} (${baseUrlHint})`
         case "ExpiredOnArrival":
           return `${error.message} (check this machine's clock, NTP, and the server's Date header)`
+        case "Closed":
+          return error.message
         case "Status":
           return error.status !== undefined && error.status < 500 && error.status !== 408 && error.status !== 429
             ? `${error.message} (${baseUrlHint})`

@@ -113,6 +113,16 @@ export const make = <R>(
     // Empty at first: the first caller's flight takes the shared token, if a store has one.
     const state = yield* Ref.make(TokenState.initial(undefined))
 
+    /** Set once the service's scope closes: a call after it fails at once, rather than fork into a closed scope. */
+    let closed = false
+    yield* Effect.addFinalizer(() => Effect.sync(() => (closed = true)))
+    const closedError = () =>
+      new TokenRequestFailed({
+        endpoint: endpoint.baseUrl,
+        reason: "Closed",
+        description: "the CairAuth service was closed (its layer, scope or runtime ended); build a new one"
+      })
+
     const requestWithCredentials = Effect.map(endpoint.requestToken, (issued) => [issued, "credentials"] as const)
 
     const fallBack = (reason: "RefreshTokenExpired" | "RefreshTokenRejected", cause?: RefreshTokenRejected) =>
@@ -220,7 +230,7 @@ export const make = <R>(
     }
 
     /** The shared request. Runs in the layer's scope, so no caller's interruption can stop it. */
-    const flight = (deferred: TokenState.Flight, background: boolean) =>
+    const flight = (background: boolean) =>
       Effect.gen(function*() {
         const s = yield* Ref.get(state)
         const [issued, source] = yield* obtain(s.entry, yield* now)
@@ -232,22 +242,36 @@ export const make = <R>(
           onFailure: (error) =>
             background ? Effect.zipRight(recordBackgroundRefresh(error), failed(error, true)) : failed(error, false)
         }),
-        Effect.onExit((exit) =>
-          Exit.isSuccess(exit)
-            ? Deferred.done(deferred, exit)
-            : Ref.update(state, (s) => s.flight === deferred ? { ...s, flight: undefined } : s).pipe(
-              Effect.zipRight(Deferred.done(deferred, exit))
-            )
-        ),
         Effect.withSpan("CairAuth.flight", {
           attributes: { "cair.client_id": options.clientId, "cair.background": background }
         }),
         Effect.annotateLogs("cair.client_id", options.clientId)
       )
 
+    /**
+     * Ends a flight for its callers. Only the scope's closing interrupts a flight: its callers get `Closed`, not an
+     * interruption (nor a wait forever).
+     */
+    const settle = (deferred: TokenState.Flight, exit: Exit.Exit<CairAuth.AccessToken, CairAuthError>) =>
+      Exit.isSuccess(exit)
+        ? Deferred.done(deferred, exit)
+        : Ref.update(state, (s) => s.flight === deferred ? { ...s, flight: undefined } : s).pipe(
+          Effect.zipRight(
+            Exit.isInterrupted(exit) ? Deferred.fail(deferred, closedError()) : Deferred.done(deferred, exit)
+          )
+        )
+
+    /**
+     * The fork starts uninterruptible (as `demand` runs), so `settle` is in place before the flight can be
+     * interrupted: a flight forked into a closing scope is interrupted before its first step, and left its
+     * callers waiting forever when `settle` was inside it.
+     */
     const startFlight = (s: TokenState.State, fiberId: FiberId.FiberId, background: boolean) => {
       const deferred = Deferred.unsafeMake<CairAuth.AccessToken, CairAuthError>(fiberId)
-      const fork = Effect.forkIn(Effect.interruptible(flight(deferred, background)), scope)
+      const fork = Effect.forkIn(
+        Effect.onExit(Effect.interruptible(flight(background)), (exit) => settle(deferred, exit)),
+        scope
+      )
       return [deferred, fork, { ...s, flight: deferred }] as const
     }
 
@@ -270,6 +294,7 @@ export const make = <R>(
         Effect.flatMap(Effect.zip(now, Effect.fiberId), ([at, fiberId]) =>
           Effect.flatten(
             Ref.modify(state, (s): [Effect.Effect<CairAuth.AccessToken, CairAuthError>, TokenState.State] => {
+              if (closed) return [Effect.fail(closedError()), s]
               const decision = TokenState.decide(s, at, force)
               switch (decision._tag) {
                 case "Serve": {
@@ -330,7 +355,7 @@ export const make = <R>(
         Effect.clockWith((clock) => {
           const at = readNow(clock)
           const decision = TokenState.decide(s, at)
-          if (decision._tag === "Serve" && !decision.refresh) {
+          if (decision._tag === "Serve" && !decision.refresh && !closed) {
             reads.cached(decision.token, at)
             return Effect.succeed(select(decision.token))
           }

@@ -49,6 +49,8 @@ const hint = (error: { readonly _tag: string } & Record<string, unknown>): strin
           return "the token endpoint redirected: is the base URL (CAIR_BASE_URL) the Cair API's own origin?"
         case "ExpiredOnArrival":
           return "check this machine's clock (NTP) and the server's Date header"
+        case "Closed":
+          return "a call was made after the service was closed: build a new one"
         default:
           return status !== undefined && status !== 408 && status !== 429 && status < 500
             ? baseUrlHint
