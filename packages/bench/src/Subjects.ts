@@ -13,6 +13,7 @@ import {
   type PipelineResponse
 } from "@azure/core-rest-pipeline"
 import { type CairAuthClient, createCairAuthClient } from "@cair/auth-adapters"
+import { RedisTokenStore } from "@cair/auth-redis"
 import * as CairAuth from "@cair/auth/CairAuth"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { memoize } from "@smithy/property-provider"
@@ -34,6 +35,8 @@ export interface SubjectOptions {
   readonly refreshWindowMs?: number | undefined
   /** The `metrics` option of ours. Default on. */
   readonly metrics?: boolean | undefined
+  /** Ours share their token through this Redis (`@cair/auth-redis`). Default: no store. */
+  readonly redisUrl?: string | undefined
 }
 
 /** A `fetch` that calls `onTokenRequest` when a request to the token endpoints starts. */
@@ -53,6 +56,7 @@ export const adapter = (server: Endpoint, options: SubjectOptions = {}): CairAut
     baseUrl: server.url,
     refreshWindowMs: options.refreshWindowMs,
     fetch: options.fetchImpl,
+    redisUrl: options.redisUrl,
     logLevel: "None"
   })
 
@@ -64,6 +68,7 @@ export const effectLayer = (server: Endpoint, options: SubjectOptions = {}) =>
     refreshWindowMs: options.refreshWindowMs,
     metrics: options.metrics
   }).pipe(
+    Layer.provide(options.redisUrl === undefined ? Layer.empty : RedisTokenStore.layer({ url: options.redisUrl })),
     Layer.provide(FetchHttpClient.layer),
     Layer.provide(Layer.succeed(FetchHttpClient.Fetch, options.fetchImpl ?? globalThis.fetch)),
     Layer.merge(Logger.minimumLogLevel(LogLevel.None))

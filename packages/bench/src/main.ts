@@ -1,10 +1,11 @@
 /**
- * `pnpm bench`: runs the five benchmarks against a fake Cair server on 127.0.0.1 and prints one Markdown table.
- * Writes nothing else; stops the server and every client, and exits by itself. `pnpm bench 1 3` runs the first
- * and third only.
+ * `pnpm bench`: runs the six benchmarks against a fake Cair server on 127.0.0.1 and prints one Markdown table.
+ * Writes nothing else; stops the server, every client, child process and redis-server, and exits by itself.
+ * `pnpm bench 1 3` runs the first and third only.
  */
 import * as CachedRead from "./benchmarks/CachedRead.js"
 import * as ColdStart from "./benchmarks/ColdStart.js"
+import * as Fleet from "./benchmarks/Fleet.js"
 import * as Memory from "./benchmarks/Memory.js"
 import * as Refresh from "./benchmarks/Refresh.js"
 import * as Throughput from "./benchmarks/Throughput.js"
@@ -18,7 +19,7 @@ const deadline = setTimeout(() => {
 }, 10 * 60 * 1000)
 deadline.unref()
 
-const benchmarks = [CachedRead, ColdStart, Refresh, Throughput, Memory]
+const benchmarks = [CachedRead, ColdStart, Refresh, Throughput, Memory, Fleet]
 const chosen = process.argv.slice(2).map(Number)
 if (chosen.some((n) => !Number.isInteger(n) || n < 1 || n > benchmarks.length)) {
   process.stderr.write(`bench: the benchmarks are numbered 1 to ${benchmarks.length}, got ${process.argv.slice(2)}\n`)
