@@ -141,6 +141,31 @@ describe("CairAuth on two clocks", () => {
       })
     ))
 
+  it.scoped("a wall clock stepping forward, once or again and again, does not cut a Retry-After rest short", () =>
+    withClocks(
+      (clocks, auth, http) =>
+        Effect.gen(function*() {
+          expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+          // 300 s asked; the wall clock jumps 10 min ahead every 10 s of real time (was: a request after the first).
+          for (let i = 0; i < 29; i++) {
+            yield* clocks.adjust("10 seconds")
+            yield* clocks.stepWall(10 * 60_000)
+            expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+          }
+          expect(yield* http.count()).toBe(1)
+          yield* clocks.adjust("10 seconds")
+          expect(yield* generation(auth)).toBe(1)
+          expect(yield* http.count()).toBe(2)
+        }),
+      (clocks) => (_, index) =>
+        Effect.succeed(
+          index === 0
+            ? jsonResponse(503, {}, { "retry-after": "300" })
+            : tokenResponse({ n: index, now: clocks.trueNow(), ttlMs, date: clocks.trueNow() })
+        ),
+      { maxRetries: 0 }
+    ))
+
   it.scoped("a wall clock stepped back does not lengthen a rest", () =>
     withClocks(
       (clocks, auth, http) =>

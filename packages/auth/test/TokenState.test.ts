@@ -81,7 +81,7 @@ describe("TokenState.decide", () => {
     expect(TokenState.decide({ ...fresh, flight }, at(1_000), true)).toEqual({ _tag: "Join", flight })
   })
 
-  it("a rest: the last error at once, or a wait when there is none; its end by whichever clock says more", () => {
+  it("a rest: the last error at once, or a wait when there is none; its end on the monotonic clock", () => {
     const expired = { ...fresh, entry: TokenState.invalidated(fresh.entry!) }
     const rest = { at: at(10_000), forMs: 4_000, error }
     expect(TokenState.decide({ ...expired, rest }, at(11_000))).toEqual({ _tag: "Fail", error })
@@ -94,6 +94,10 @@ describe("TokenState.decide", () => {
       _tag: "Start",
       reason: "expired"
     })
+    // The wall clock stepped forward: the rest goes on (was: ended by the wall clock).
+    expect(TokenState.decide({ ...expired, rest }, at(11_000 + 600_000, 11_000))).toEqual({ _tag: "Fail", error })
+    expect(TokenState.decide({ ...expired, rest: { ...rest, error: undefined } }, at(11_000 + 600_000, 11_000)))
+      .toEqual({ _tag: "Wait", millis: 3_000 })
   })
 
   it("an invalidated token is never handed out; its refresh token still is usable", () => {

@@ -93,8 +93,8 @@ export interface Entry {
 }
 
 /**
- * After a failed cycle (a token set expired on arrival is one) or rejected fresh tokens no request starts for `forMs` from `at`, by
- * whichever clock says more time has passed: a rest is never made longer by a clock.
+ * After a failed cycle (a token set expired on arrival is one) or rejected fresh tokens no request starts for `forMs` from `at`, on
+ * the monotonic clock: a wall clock that steps cannot shorten a rest (nor lengthen it).
  *
  * @internal
  */
@@ -165,7 +165,14 @@ export const restMs = (failures: number, retryAfterMs: number | undefined): numb
     Math.min(baseRestMs * 2 ** Math.max(0, failures - 1), maxRestMs)
   )
 
-const resting = (rest: Rest | undefined, now: Now): boolean => rest !== undefined && age(rest.at, now) < rest.forMs
+/**
+ * How long of the rest is left, on the monotonic clock alone: a wall clock stepping forward (NTP at boot, a VM
+ * resumed, a clock stepped again and again) must not cut it short, which "whichever clock says more" did. A
+ * suspended machine lengthens a rest by its sleep, never beyond the caps in monotonic time.
+ */
+const restLeft = (rest: Rest, now: Now): number => rest.forMs - (now.mono - rest.at.mono)
+
+const resting = (rest: Rest | undefined, now: Now): boolean => rest !== undefined && restLeft(rest, now) > 0
 
 /** @internal */
 export const generation = (state: State): number => state.entry?.view.generation ?? 0
@@ -201,7 +208,7 @@ export const decide = (state: State, now: Now, force = false): Decision => {
   if (state.flight !== undefined) return { _tag: "Join", flight: state.flight }
   const rest = state.rest
   if (rest !== undefined) {
-    const left = rest.forMs - age(rest.at, now)
+    const left = restLeft(rest, now)
     if (left > 0) return rest.error !== undefined ? { _tag: "Fail", error: rest.error } : { _tag: "Wait", millis: left }
   }
   return { _tag: "Start", reason: force ? "forced" : entry === undefined ? "none" : "expired" }
