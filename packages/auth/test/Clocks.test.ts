@@ -21,6 +21,17 @@ const refreshAtMs = ttlMs - 60_000
 const hour = 3_600_000
 
 /** Runs `body` with the client and the scripted server on the two clocks. */
+const unavailable = { _tag: "TokenRequestFailed", status: 503 }
+
+/** A 503 (with `headers`) first, then token sets on the true time, with a `Date`: a rest, then a token. */
+const unavailableOnce =
+  (headers: Record<string, string> = {}) => (clocks: TwoClocks) => (_: RecordedRequest, index: number) =>
+    Effect.succeed(
+      index === 0
+        ? jsonResponse(503, {}, headers)
+        : tokenResponse({ n: index, now: clocks.trueNow(), ttlMs, date: clocks.trueNow() })
+    )
+
 const withClocks = <A, E>(
   body: (
     clocks: TwoClocks,
@@ -145,24 +156,19 @@ describe("CairAuth on two clocks", () => {
     withClocks(
       (clocks, auth, http) =>
         Effect.gen(function*() {
-          expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+          expect(yield* Effect.flip(auth.accessToken)).toMatchObject(unavailable)
           // 300 s asked; the wall clock jumps 10 min ahead every 10 s of real time (was: a request after the first).
           for (let i = 0; i < 29; i++) {
             yield* clocks.adjust("10 seconds")
             yield* clocks.stepWall(10 * 60_000)
-            expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+            expect(yield* Effect.flip(auth.accessToken)).toMatchObject(unavailable)
           }
           expect(yield* http.count()).toBe(1)
           yield* clocks.adjust("10 seconds")
           expect(yield* generation(auth)).toBe(1)
           expect(yield* http.count()).toBe(2)
         }),
-      (clocks) => (_, index) =>
-        Effect.succeed(
-          index === 0
-            ? jsonResponse(503, {}, { "retry-after": "300" })
-            : tokenResponse({ n: index, now: clocks.trueNow(), ttlMs, date: clocks.trueNow() })
-        ),
+      unavailableOnce({ "retry-after": "300" }),
       { maxRetries: 0 }
     ))
 
@@ -170,18 +176,15 @@ describe("CairAuth on two clocks", () => {
     withClocks(
       (clocks, auth, http) =>
         Effect.gen(function*() {
-          expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+          expect(yield* Effect.flip(auth.accessToken)).toMatchObject(unavailable)
           yield* clocks.stepWall(-hour)
-          expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+          expect(yield* Effect.flip(auth.accessToken)).toMatchObject(unavailable)
           expect(yield* http.count()).toBe(1)
           yield* clocks.adjust("1 second")
           expect(yield* generation(auth)).toBe(1)
           expect(yield* http.count()).toBe(2)
         }),
-      (clocks) => (_, index) =>
-        Effect.succeed(
-          index === 0 ? jsonResponse(503, {}) : tokenResponse({ n: index, now: clocks.trueNow(), ttlMs })
-        ),
+      unavailableOnce(),
       { maxRetries: 0 }
     ))
 })
