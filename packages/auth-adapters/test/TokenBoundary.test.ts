@@ -265,6 +265,21 @@ describe("auth.fetch: where the token goes", () => {
     for (const text of renderings(error)) expect(findSecret(text)).toBeUndefined()
     expect(api.count(eligibility)).toBe(0)
   })
+
+  it("the token in a failed fetch's error is scrubbed as the core does it, and the error keeps its code", async () => {
+    // A fetch whose network error repeats the request's Authorization header, as some wrappers' messages do.
+    const leaky: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input))
+      if (url.pathname !== eligibility) return fetch(input, init)
+      const sent = new Headers(init?.headers).get("authorization")
+      const cause = Object.assign(new Error(`socket hang up (${sent})`), { code: "ECONNRESET" })
+      return Promise.reject(new TypeError("fetch failed", { cause }))
+    }
+    const error = await client({ fetch: leaky }).fetch(eligibility, json("m-10")).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).cause).toMatchObject({ message: "socket hang up (Bearer <redacted>)", code: "ECONNRESET" })
+    for (const text of renderings(error)) expect(findSecret(text)).toBeUndefined()
+  })
 })
 
 describe("auth.fetch against an API that rejects every token", () => {

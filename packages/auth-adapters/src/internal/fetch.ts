@@ -1,6 +1,8 @@
 import type { TokenScope } from "@cair/auth"
+// The core's own scrubbing, bundled with it: one rule for what a header value in an error becomes.
 import * as Either from "effect/Either"
 import { identity } from "effect/Function"
+import { scrubCause } from "../../../auth/src/internal/scrub.js"
 
 /** What `fetch` needs of the client's token cache. */
 export interface Tokens {
@@ -35,27 +37,6 @@ const redirectStatuses = new Set([301, 302, 303, 307, 308])
 /** The limit of the fetch standard. */
 const maxRedirects = 20
 const bodyHeaders = ["content-encoding", "content-language", "content-location", "content-type", "content-length"]
-
-const redacted = "<redacted>"
-/** fetch's `Headers` refuses a header value with a message that prints it whole. */
-const invalidHeaderValue = /"[\s\S]*" is an invalid header value/g
-
-/**
- * `error` without any header value in its message or its `cause`'s: fetch's `TypeError` for an invalid header
- * prints the value, which may be the token or another credential of the caller's.
- */
-const scrub = (error: unknown, token: string | undefined, depth = 0): unknown => {
-  if (!(error instanceof Error) || depth > 8) return error
-  let message = error.message.replace(invalidHeaderValue, `"${redacted}" is an invalid header value`)
-  if (token !== undefined && token !== "") message = message.split(token).join(redacted)
-  const cause = scrub(error.cause, token, depth + 1)
-  if (message === error.message && cause === error.cause) return error
-  const copy = error instanceof TypeError ? new TypeError(message) : new Error(message)
-  copy.name = error.name
-  if (cause !== undefined) copy.cause = cause
-  copy.stack = `${error.name}: ${message}\n    (stack dropped: it repeated a header value)`
-  return copy
-}
 
 const fetchFailed = (reason: string) => new TypeError("fetch failed", { cause: new Error(reason) })
 
@@ -99,7 +80,7 @@ export const make = ({ fetch: fetchImpl, scope, tokens }: Options) => {
         redirect: init.redirect === "follow" || init.redirect === undefined ? "manual" : init.redirect
       })
     } catch (error) {
-      throw scrub(error, token)
+      throw scrubCause(error, token === undefined ? [] : [token])
     }
   }
 
@@ -198,7 +179,7 @@ export const make = ({ fetch: fetchImpl, scope, tokens }: Options) => {
     try {
       request = start(rule, input, init)
     } catch (error) {
-      throw scrub(error, undefined)
+      throw scrubCause(error, [])
     }
     const signal = request.init.signal
     if (signal?.aborted) throw signal.reason
