@@ -150,6 +150,33 @@ describe("TokenEndpoint", () => {
       }
     }))
 
+  it.effect("reads Retry-After strictly: delta-seconds or an IMF-fixdate, the first of a list, else nothing", () =>
+    Effect.gen(function*() {
+      const now = Date.UTC(2026, 11, 1, 12, 0, 0)
+      yield* TestClock.setTime(now)
+      const at = (ms: number) => new Date(now + ms).toUTCString()
+      const cases: ReadonlyArray<readonly [Record<string, string>, number | undefined]> = [
+        [{ "retry-after": "10, 10" }, 10_000], // two headers joined (was: 10 October 2001, a wait of 0)
+        [{ "retry-after": `${at(7_000)}, ${at(9_000)}` }, 7_000],
+        [{ "retry-after": at(2_000) }, 2_000],
+        // A Date beyond the 24 h a correction may span: the local clock (was: 56 years from 1970).
+        [{ "retry-after": at(2_000), date: "Thu, 01 Jan 1970 00:00:00 GMT" }, 2_000],
+        // A Date within it: the server's clock.
+        [{ "retry-after": at(2_000), date: at(-3_600_000) }, 3_602_000],
+        [{ "retry-after": "10 Oct 2001" }, undefined],
+        [{ "retry-after": "Tuesday, 01-Dec-26 12:00:05 GMT" }, undefined],
+        [{ "retry-after": "Tue, 30 Feb 2026 12:00:05 GMT" }, undefined],
+        [{ "retry-after": "-5" }, undefined],
+        [{ "retry-after": "1.5" }, undefined]
+      ]
+      for (const [headers, retryAfterMs] of cases) {
+        const { endpoint } = yield* endpointOn(() => jsonResponse(503, {}, headers), { maxRetries: 0 })
+        const error = yield* Effect.flip(endpoint.requestToken)
+        expect(error, JSON.stringify(headers)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+        expect((error as { retryAfterMs?: number }).retryAfterMs, JSON.stringify(headers)).toBe(retryAfterMs)
+      }
+    }))
+
   it.effect("a retrySchedule's delays are cut to 60 s each, so that the options bound a cycle", () =>
     Effect.gen(function*() {
       const http = yield* scriptedHttp(() => Effect.succeed(jsonResponse(503, {})))

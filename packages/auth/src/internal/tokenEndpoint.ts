@@ -28,6 +28,7 @@ import {
 } from "../CairAuthError.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import { ClientCredentials, RefreshRequest, TokenSet } from "../TokenSet.js"
+import { clockOffset } from "./lifetime.js"
 import * as Metrics from "./metrics.js"
 import { answeredFrom, isRedirect, redirectOrigin, withoutRedirects } from "./noRedirects.js"
 import type { ResolvedOptions } from "./options.js"
@@ -336,8 +337,10 @@ export const makeResolved = (options: ResolvedOptions) =>
           const permanent = rejected(status)
           if (Option.isSome(permanent)) return Either.left(permanent.value)
           // A Retry-After date is on the server's clock: measured from its Date header, a skewed local clock
-          // neither stretches the wait (a server ahead) nor cancels it (a server behind).
-          const retryAfter = parseRetryAfter(response.headers["retry-after"], serverDate ?? receivedAt)
+          // neither stretches the wait (a server ahead) nor cancels it (a server behind). A Date beyond the bound
+          // of a correction (24 h) is a broken header: the local clock is used (a Date of 1970 made 56 years).
+          const trusted = serverDate !== undefined && clockOffset({ sentAt, receivedAt, serverDate })._tag !== "Beyond"
+          const retryAfter = parseRetryAfter(response.headers["retry-after"], trusted ? serverDate : receivedAt)
           return yield* Effect.fail(
             failed("Status", statusDescription(status), status, Option.getOrUndefined(retryAfter))
           )
