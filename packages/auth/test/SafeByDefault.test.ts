@@ -87,7 +87,7 @@ describe("safe by default", () => {
     return { sent, read, layer }
   })
 
-  it.scoped("a response body is read up to 64 KiB and no further; an error's body is not read at all", () =>
+  it.scoped("a response body is read up to 64 KiB and no further; an error's body to its first chunk at most", () =>
     Effect.gen(function*() {
       const server = yield* FakeCairServer.make({ credentials })
       const http = yield* recording
@@ -107,7 +107,8 @@ describe("safe by default", () => {
       const before = http.read.bytes
       yield* server.inject(Fault.Status({ status: 503, body: "x".repeat(4 * 1024 * 1024) }))
       expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
-      expect(http.read.bytes - before).toBe(0)
+      // Its first chunk, then the stream is cancelled, so that a body without end keeps no socket.
+      expect(http.read.bytes - before).toBeLessThan(256 * 1024)
     }))
 
   it.scoped("nothing is ever put in a URL: the credentials and refresh tokens travel in the POST body", () =>

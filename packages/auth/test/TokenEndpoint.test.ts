@@ -1,13 +1,18 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import { TokenRequestFailed } from "../src/CairAuthError.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import { captureLogs, credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
@@ -176,6 +181,41 @@ describe("TokenEndpoint", () => {
         expect((error as { retryAfterMs?: number }).retryAfterMs, JSON.stringify(headers)).toBe(retryAfterMs)
       }
     }))
+
+  it.scopedLive(
+    "lets go of an error body it does not read: one that never ends keeps no socket",
+    () =>
+      Effect.gen(function*() {
+        // A proxy streaming an error page without end, on 127.0.0.1; each connection's close is an event.
+        const closed = yield* Queue.unbounded<void>()
+        const server = http.createServer((request, response) => {
+          request.resume()
+          response.writeHead(503, { "content-type": "text/html" })
+          const timer = setInterval(() => response.write("<p>still down</p>\n"), 20)
+          response.on("close", () => {
+            clearInterval(timer)
+            Queue.unsafeOffer(closed, void 0)
+          })
+        })
+        yield* Effect.acquireRelease(
+          Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+          () => Effect.sync(() => (server.closeAllConnections(), server.close()))
+        )
+        const { port } = server.address() as AddressInfo
+        for (const client of [FetchHttpClient.layer, NodeHttpClient.layer]) {
+          const endpoint = yield* TokenEndpoint.make({
+            ...credentials,
+            baseUrl: `http://127.0.0.1:${port}`,
+            maxRetries: 0
+          })
+            .pipe(Effect.provide(client))
+          expect(yield* Effect.flip(endpoint.requestToken)).toMatchObject({ _tag: "TokenRequestFailed", status: 503 })
+          // The client closed the connection (was: it stayed open, and the process alive, until the server gave up).
+          yield* Queue.take(closed)
+        }
+      }),
+    60_000
+  )
 
   it.effect("a retrySchedule's delays are cut to 60 s each, so that the options bound a cycle", () =>
     Effect.gen(function*() {

@@ -128,6 +128,14 @@ const readBody = (response: HttpClientResponse.HttpClientResponse) =>
   )
 
 /**
+ * Lets go of the body of an answer that is not read (an error status, a redirect): its first chunk at most, within
+ * a second, then the stream is cancelled. Left alone, a body that never ends (a proxy streaming an error page)
+ * kept its socket, and the process, alive after `close()`.
+ */
+const discardBody = (response: HttpClientResponse.HttpClientResponse) =>
+  Stream.runDrain(Stream.take(response.stream, 1)).pipe(Effect.timeout(Duration.seconds(1)), Effect.ignore)
+
+/**
  * Bytes sent as they are but never shown: `toJSON`, `toString` and `util.inspect` answer `<redacted>`. A token
  * request's body is the client secret or a refresh token in plain JSON, and the request travels on with its
  * response and errors: into the HTTP client's span, into log lines, into any middleware of the app's client.
@@ -311,6 +319,7 @@ export const makeResolved = (options: ResolvedOptions) =>
         // The body holds the client secret or a refresh token: a redirect is never followed (a 307 would send
         // it on), and an answer from elsewhere (an app's HttpClient that follows by itself) is not used.
         if (isRedirect(status)) {
+          yield* discardBody(response)
           return yield* Effect.fail(
             failed("Status", `redirected to ${redirectOrigin(response, endpoint)}; not followed`, status)
           )
@@ -319,6 +328,7 @@ export const makeResolved = (options: ResolvedOptions) =>
         // `followRedirects` below the SDK): the request went on, and its answer is never used, whatever its origin.
         const answer = answeredFrom(response)
         if (answer.redirected || !sameResource(answer.url, endpoint)) {
+          yield* discardBody(response)
           const answeredBy = originOf(answer.url)
           return yield* Effect.fail(
             failed(
@@ -334,6 +344,7 @@ export const makeResolved = (options: ResolvedOptions) =>
         const date = Date.parse(response.headers["date"] ?? "")
         const serverDate = Number.isNaN(date) ? undefined : date
         if (status < 200 || status >= 300) {
+          yield* discardBody(response)
           const permanent = rejected(status)
           if (Option.isSome(permanent)) return Either.left(permanent.value)
           // A Retry-After date is on the server's clock: measured from its Date header, a skewed local clock
