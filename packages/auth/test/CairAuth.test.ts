@@ -550,16 +550,18 @@ describe("CairAuth configuration", () => {
 
 describe("CairAuth with a TokenStore", () => {
   const client = { clientId: credentials.clientId, baseUrl, clientSecret: undefined }
-  const withStore = Effect.gen(function*() {
-    const http = yield* scriptedHttp(issuing())
-    const store = yield* TokenStore.makeMemory
-    const slot = yield* store.forClient(client)
-    const start = CairAuth.make({ clientId: credentials.clientId, baseUrl }).pipe(
-      Effect.provideService(TokenStore.TokenStore, store),
-      Effect.provide(TokenEndpoint.layer({ ...credentials, baseUrl }).pipe(Layer.provide(http.layer)))
-    )
-    return { start, slot, http }
-  })
+  const withStoreOn = (respond: (request: RecordedRequest, index: number) => Effect.Effect<Reply>) =>
+    Effect.gen(function*() {
+      const http = yield* scriptedHttp(respond)
+      const store = yield* TokenStore.makeMemory
+      const slot = yield* store.forClient(client)
+      const start = CairAuth.make({ clientId: credentials.clientId, baseUrl }).pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(TokenEndpoint.layer({ ...credentials, baseUrl }).pipe(Layer.provide(http.layer)))
+      )
+      return { start, slot, http }
+    })
+  const withStore = withStoreOn(issuing())
 
   const storedAt = (now: number, n: number): TokenStore.StoredTokenSet => ({
     tokens: TokenSet.make({
@@ -612,6 +614,46 @@ describe("CairAuth with a TokenStore", () => {
         }
       }
       expect(yield* http.count()).toBe(1)
+    }))
+
+  it.scoped("a token set expired on arrival is judged by the core before the store sees it: never shared", () =>
+    Effect.gen(function*() {
+      // Every set the server issues had expired an hour before it arrived.
+      const { http, slot, start } = yield* withStoreOn((request, index) =>
+        Effect.succeed(tokenResponse({ n: index, now: request.at - 3_600_000 }))
+      )
+      const auth = yield* start
+      expect(yield* Effect.flip(auth.accessToken)).toMatchObject({ reason: "ExpiredOnArrival" })
+      expect(yield* http.count()).toBe(1)
+      // Was: the set was written before the core judged it, and the fleet read an expired token from the store.
+      expect(Option.isNone(yield* slot.latest)).toBe(true)
+    }))
+
+  it.scoped("a holder's set expired on arrival leaves the fleet's token; its next cycle sends that set's refresh token", () =>
+    Effect.gen(function*() {
+      // The first refresh brings a set that expired an hour ago; the second a good one.
+      const { http, slot, start } = yield* withStoreOn((request, index) =>
+        Effect.succeed(tokenResponse({ n: 20 + index, now: index === 0 ? request.at - 3_600_000 : request.at }))
+      )
+      const shared = Option.getOrThrow(yield* slot.put(storedAt(0, 7), Option.none()))
+      const auth = yield* start
+      expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(7))
+      expect(yield* Effect.flip(auth.refresh)).toMatchObject({ reason: "ExpiredOnArrival" })
+      // The fleet's token is untouched (a late joiner adopts it); its refresh token was sent, so it stays claimed.
+      const after = Option.getOrThrow(yield* slot.latest)
+      expect(after.version).toBe(shared.version)
+      expect(after.refreshClaimed).toBe(true)
+      expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(7))
+      // After the rest: the refresh token of the refused set, which only this process holds; not the credentials.
+      yield* TestClock.adjust("1 second")
+      expect(value((yield* auth.refresh).token)).toBe(secrets.accessToken(21))
+      const requests = yield* http.requests
+      expect(requests.map((request) => [request.path, request.body.refreshToken])).toEqual([
+        ["/api/refresh", secrets.refreshToken(7)],
+        ["/api/refresh", secrets.refreshToken(20)]
+      ])
+      const latest = Option.getOrThrow(yield* slot.latest)
+      expect(value(latest.tokens.tokens.accessToken)).toBe(secrets.accessToken(21))
     }))
 
   it.scoped("does not start from a shared token that was invalidated", () =>

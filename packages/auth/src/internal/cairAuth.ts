@@ -145,6 +145,7 @@ export const make = <R>(
         previous: previous === undefined
           ? undefined
           : { issued: previous.renewal, refreshTokenUsable: TokenState.refreshTokenUsable(previous, at) },
+        current: previous?.issued.tokens,
         // The store's token sets were corrected on their writer's clock: `adopted` gives them the shorter life.
         fresh: (issued, wall) => wall < deadlines(issued, options, true).refreshAt,
         refreshTokenUsable: (issued, wall) => wall < deadlines(issued, options, true).refreshTokenUsableUntil,
@@ -155,14 +156,16 @@ export const make = <R>(
             Effect.map((issued) => [issued, "refresh"] as const),
             Effect.catchTag("RefreshTokenRejected", (cause) => fallBack("RefreshTokenRejected", cause))
           )
-        }
+        },
+        // The state machine judges every set before the store shares it.
+        accept: succeeded
       })
 
     /**
      * A token set arrived: `TokenState.arrived` decides. One that had expired on arrival is never handed out: the
      * cycle fails with `ExpiredOnArrival`, and the failure path (`failed`) rests and publishes `Failed`.
      */
-    const succeeded = (issued: IssuedTokenSet, source: "credentials" | "refresh" | "store") =>
+    const succeeded = (issued: IssuedTokenSet, source: SharedFlight.Source) =>
       Effect.gen(function*() {
         const at = yield* now
         const limits = deadlines(issued, options, source === "store")
@@ -233,8 +236,7 @@ export const make = <R>(
     const flight = (background: boolean) =>
       Effect.gen(function*() {
         const s = yield* Ref.get(state)
-        const [issued, source] = yield* obtain(s.entry, yield* now)
-        return yield* succeeded(issued, source)
+        return yield* obtain(s.entry, yield* now)
       }).pipe(
         Effect.catchAllDefect((defect) => Effect.fail(unexpected(defect))),
         Effect.tapBoth({

@@ -46,10 +46,18 @@ export interface Candidate {
   readonly refreshTokenUsable: boolean
 }
 
+/** Where a token set came from. @internal */
+export type Source = "credentials" | "refresh" | "store"
+
 /** @internal */
-export interface Request {
+export interface Request<A> {
   /** The token set this process holds, if any: its refresh token is the one to use without a store. */
   readonly previous: Candidate | undefined
+  /**
+   * The token set this process serves or served last: a shared entry with its access token is no replacement.
+   * Not always `previous`: a set refused on arrival leaves the current token in service with its refresh token.
+   */
+  readonly current: TokenSet | undefined
   /** Whether a token set from the store is worth adopting now (the core's rule: before its refresh time). */
   readonly fresh: (issued: IssuedTokenSet, now: number) => boolean
   /** Obtains a token set: with `candidate`'s refresh token, or with the credentials when there is none. */
@@ -58,13 +66,17 @@ export interface Request {
   ) => Effect.Effect<readonly [IssuedTokenSet, "credentials" | "refresh"], CairAuthError>
   /** Whether `candidate`'s refresh token is within its life, by the core's deadlines. */
   readonly refreshTokenUsable: (issued: IssuedTokenSet, now: number) => boolean
+  /**
+   * The core's judgement of a token set that arrived, from the endpoint or the store: the answer to hand out, or
+   * the cycle's error (`ExpiredOnArrival`). It runs before the set is shared: the store shares only what the core
+   * accepted.
+   */
+  readonly accept: (issued: IssuedTokenSet, source: Source) => Effect.Effect<A, CairAuthError>
 }
 
 /** @internal */
 export interface Sharing {
-  readonly obtain: (
-    request: Request
-  ) => Effect.Effect<readonly [IssuedTokenSet, "credentials" | "refresh" | "store"], CairAuthError>
+  readonly obtain: <A>(request: Request<A>) => Effect.Effect<A, CairAuthError>
   /** Tells the fleet that `tokens`' access token was refused, if it is still the shared one. */
   readonly invalidated: (tokens: TokenSet) => Effect.Effect<void>
   /** Runs `onInvalidated` (until the scope closes) for each token set another process invalidated. */
@@ -76,7 +88,8 @@ const sameAccessToken = (a: TokenSet, b: TokenSet): boolean =>
 
 /** No store: every flight requests its own token. @internal */
 export const alone: Sharing = {
-  obtain: (request) => request.request(request.previous),
+  obtain: (request) =>
+    Effect.flatMap(request.request(request.previous), ([issued, source]) => request.accept(issued, source)),
   invalidated: () => Effect.void,
   watch: () => Effect.void
 }
@@ -124,23 +137,29 @@ export const make = (
     const remember = (entry: Entry) => Ref.set(known, { tokens: entry.tokens.tokens, version: entry.version })
     /** The last version this process invalidated: its own notification must not invalidate its entry again. */
     const invalidatedHere = yield* Ref.make<string | undefined>(undefined)
+    /**
+     * The version whose refresh token this process claimed and sent without sharing what it got (the core refused
+     * the set, or the write failed): its own token set holds the successor, which nobody else has.
+     */
+    const spentHere = yield* Ref.make<string | undefined>(undefined)
 
     /** The shared entry, if this flight should take it instead of requesting: valid, fresh and not ours. */
-    const adoptable = (request: Request, latest: Option.Option<Entry>, now: number): Option.Option<Entry> =>
+    const adoptable = <A>(request: Request<A>, latest: Option.Option<Entry>, now: number): Option.Option<Entry> =>
       Option.filter(latest, (entry) =>
         !entry.invalidated &&
-        (request.previous === undefined || !sameAccessToken(entry.tokens.tokens, request.previous.issued.tokens)) &&
+        (request.current === undefined || !sameAccessToken(entry.tokens.tokens, request.current)) &&
         request.fresh(entry.tokens, now))
 
-    const adopt = (entry: Entry) => Effect.as(remember(entry), [entry.tokens, "store"] as const)
+    const adopt = <A>(request: Request<A>, entry: Entry) =>
+      Effect.tap(request.accept(entry.tokens, "store"), () => remember(entry))
 
     /** Holding the lease: the latest entry once more, then its refresh token (claimed once) or the credentials. */
-    const asHolder = (request: Request, held: Lease) =>
+    const asHolder = <A>(request: Request<A>, held: Lease) =>
       Effect.gen(function*() {
         const latest = yield* slot.latest
         const now = yield* Clock.currentTimeMillis
         const fleet = adoptable(request, latest, now)
-        if (Option.isSome(fleet)) return yield* adopt(fleet.value)
+        if (Option.isSome(fleet)) return yield* adopt(request, fleet.value)
         let candidate: Candidate | undefined
         let claimed: string | undefined
         if (Option.isNone(latest)) {
@@ -152,17 +171,24 @@ export const make = (
             issued: latest.value.tokens,
             refreshTokenUsable: request.refreshTokenUsable(latest.value.tokens, now)
           }
+        } else if (latest.value.version === (yield* Ref.get(spentHere))) {
+          // This process sent that refresh token and kept what it got: its own refresh token is the latest.
+          candidate = request.previous
         } else {
           observer.tookOver(1)
           yield* Effect.logDebug(
             "Cair token: the shared refresh token was claimed by a holder that did not finish; using the credentials"
           )
         }
-        const result = yield* request.request(candidate).pipe(
+        const [issued, source] = yield* request.request(candidate).pipe(
           // A failed request gives its refresh token back: the next holder may retry it, as this process would.
           Effect.tapError(() => claimed === undefined ? Effect.void : Effect.ignore(slot.unclaimRefresh(held, claimed)))
         )
-        const written = yield* slot.put(result[0], Option.map(latest, (entry) => entry.version)).pipe(
+        const spent = claimed === undefined ? Effect.void : Ref.set(spentHere, claimed)
+        // The core judges first: a set it refuses (expired on arrival) is never shared. Its refresh token was sent,
+        // so the claim stays; this process keeps the set's refresh token for its next cycle.
+        const answer = yield* Effect.tapError(request.accept(issued, source), () => spent)
+        const written = yield* slot.put(issued, Option.map(latest, (entry) => entry.version)).pipe(
           Effect.tapError((error) =>
             Effect.zipRight(
               Effect.sync(() => observer.fellBack("write")),
@@ -171,18 +197,18 @@ export const make = (
           ),
           Effect.orElseSucceed(Option.none<Entry>)
         )
-        if (Option.isSome(written)) yield* remember(written.value)
-        return result
+        yield* Option.isSome(written) ? remember(written.value) : spent
+        return answer
       }).pipe(Effect.ensuring(Effect.ignore(slot.releaseLease(held))))
 
-    const shared = (request: Request) =>
+    const shared = <A>(request: Request<A>) =>
       Effect.gen(function*() {
         const giveUpAt = (yield* Clock.currentTimeMillis) + lease + 5_000
         while (true) {
           const latest = yield* slot.latest
           const now = yield* Clock.currentTimeMillis
           const fleet = adoptable(request, latest, now)
-          if (Option.isSome(fleet)) return yield* adopt(fleet.value)
+          if (Option.isSome(fleet)) return yield* adopt(request, fleet.value)
           const held = yield* slot.acquireLease(lease)
           if (Option.isSome(held)) return yield* asHolder(request, held.value)
           if (now >= giveUpAt) {
@@ -198,7 +224,7 @@ export const make = (
         }
       })
 
-    const obtain = (request: Request) =>
+    const obtain = <A>(request: Request<A>) =>
       Effect.catchTag(
         shared(request),
         "TokenStoreError",
@@ -209,7 +235,10 @@ export const make = (
               Effect.logDebug(`Cair token store: ${error.message}; this process requests on its own`)
             ),
             // A wait that timed out may still race a live holder: only the credentials are safe then.
-            request.request(error.operation === "awaitLease" ? undefined : request.previous)
+            Effect.flatMap(
+              request.request(error.operation === "awaitLease" ? undefined : request.previous),
+              ([issued, source]) => request.accept(issued, source)
+            )
           )
       )
 
