@@ -19,18 +19,8 @@ afterEach(async () => {
   await Fleet.flushRedis(redis.url)
 }, 30_000)
 
-const fleet = async (
-  server: FakeCairServer.Handle,
-  n: number,
-  options: Partial<Fleet.FleetOptions> = {}
-): Promise<Array<Fleet.Worker>> => {
-  const workers = Array.from(
-    { length: n },
-    () => Fleet.start({ ...credentials, baseUrl: server.url, redisUrl: redis.url, ...options })
-  )
-  await Promise.all(workers.map(Fleet.ready))
-  return workers
-}
+const fleet = (server: FakeCairServer.Handle, n: number, options: Partial<Fleet.FleetOptions> = {}) =>
+  Fleet.fleet(n, { ...credentials, baseUrl: server.url, redisUrl: redis.url, ...options })
 
 const tokenRequests = (server: FakeCairServer.Handle) => server.count("/api/token") + server.count("/api/refresh")
 

@@ -1,10 +1,12 @@
 import * as TokenStore from "@cair/auth/TokenStore"
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import type * as RedisTokenStore from "../RedisTokenStore.js"
@@ -64,6 +66,7 @@ const makeSlot = (
     const evalScript = <A>(operation: string, script: string, args: ReadonlyArray<string>) =>
       connection.command<A>(operation, ["EVAL", script, "2", keys.entry, keys.lease, ...args])
 
+    const scope = yield* Effect.scope
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<TokenStore.Change>(), PubSub.shutdown)
     yield* connection.subscribe(keys.channel, (message) => {
       const change = parseChange(message)
@@ -96,6 +99,23 @@ const makeSlot = (
       }
     )
 
+    const release = (id: string) => evalScript("releaseLease", scripts.release, [id, keys.channel])
+    /**
+     * A lease Redis may hold without this process knowing it can release it: a release that failed (Redis down or
+     * frozen: commands fail at once then), or a `SET NX` that timed out but may still run once a frozen Redis
+     * resumes. Left alone, it would keep the fleet waiting for its full time after Redis is back. The release
+     * (compare-and-delete on the id, so harmless to repeat) is sent again in the background, every poll interval,
+     * until Redis takes it or the lease has expired anyway.
+     */
+    const releaseInBackground = (id: string, ttlMs: number) =>
+      Effect.asVoid(Effect.forkIn(
+        Effect.ignore(Effect.retry(
+          release(id),
+          Schedule.spaced(Duration.millis(options.pollIntervalMs)).pipe(Schedule.upTo(Duration.millis(ttlMs)))
+        )),
+        scope
+      ))
+
     const slot: TokenStore.Slot = {
       latest,
       put: (tokens, expected) =>
@@ -122,12 +142,13 @@ const makeSlot = (
         Effect.suspend(() => {
           const id = randomId()
           const ms = String(Math.max(1, Math.ceil(ttlMs)))
-          return Effect.map(
-            connection.command<string | null>("acquireLease", ["SET", keys.lease, id, "NX", "PX", ms]),
-            (reply) => reply === "OK" ? Option.some({ id, ttlMs }) : Option.none()
+          return connection.command<string | null>("acquireLease", ["SET", keys.lease, id, "NX", "PX", ms]).pipe(
+            Effect.map((reply) => reply === "OK" ? Option.some({ id, ttlMs }) : Option.none()),
+            Effect.tapError((error) => error.reason === "Timeout" ? releaseInBackground(id, ttlMs) : Effect.void)
           )
         }),
-      releaseLease: (lease) => Effect.asVoid(evalScript("releaseLease", scripts.release, [lease.id, keys.channel])),
+      releaseLease: (lease) =>
+        Effect.asVoid(release(lease.id)).pipe(Effect.tapError(() => releaseInBackground(lease.id, lease.ttlMs))),
       claimRefresh: (lease, version) =>
         Effect.map(evalScript<number>("claimRefresh", scripts.claim, [lease.id, version]), (n) => n === 1),
       unclaimRefresh: (lease, version) =>

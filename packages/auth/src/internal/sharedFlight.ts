@@ -224,22 +224,27 @@ export const make = (
         }
       })
 
+    /** Whether `candidate`'s refresh token is the fleet's: adopted from the store, or shared through it. */
+    const fleetHolds = (candidate: Candidate | undefined) =>
+      Effect.map(Ref.get(known), (current) =>
+        candidate !== undefined && current !== undefined &&
+        Redacted.value(current.tokens.refreshToken) === Redacted.value(candidate.issued.tokens.refreshToken))
+
     const obtain = <A>(request: Request<A>) =>
       Effect.catchTag(
         shared(request),
         "TokenStoreError",
         (error) =>
-          Effect.zipRight(
-            Effect.zipRight(
-              Effect.sync(() => observer.fellBack("read")),
-              Effect.logDebug(`Cair token store: ${error.message}; this process requests on its own`)
-            ),
-            // A wait that timed out may still race a live holder: only the credentials are safe then.
-            Effect.flatMap(
-              request.request(error.operation === "awaitLease" ? undefined : request.previous),
-              ([issued, source]) => request.accept(issued, source)
-            )
-          )
+          Effect.gen(function*() {
+            observer.fellBack("read")
+            yield* Effect.logDebug(`Cair token store: ${error.message}; this process requests on its own`)
+            // Without the store nothing stops another process from sending the fleet's refresh token too (every
+            // process of the fleet holds it during an outage), nor a live holder after a wait timed out: only the
+            // credentials are safe then. A refresh token this process got on its own is its own.
+            const own = error.operation !== "awaitLease" && !(yield* fleetHolds(request.previous))
+            const [issued, source] = yield* request.request(own ? request.previous : undefined)
+            return yield* request.accept(issued, source)
+          })
       )
 
     const invalidated = (tokens: TokenSet) =>
