@@ -131,8 +131,13 @@ describe("a fleet when Redis fails", () => {
     async () => {
       const server = await FakeCairServer.start({ credentials })
       try {
-        // requestTimeoutMs 5000 and maxRetries 1: the lease lasts (1 + 1) × (5 000 + 1 000) = 12 s.
-        const [holder, ...others] = await fleet(server, 4, { requestTimeoutMs: 5_000, maxRetries: 1 })
+        const requestTimeoutMs = 5_000
+        const maxRetries = 1
+        // The documented bound: the lease, (maxRetries + 1) × (requestTimeoutMs + 1 000) = 12 s, then a waiter's
+        // poll (500 ms) and the next holder's request: within 15 s.
+        const leaseMs = (maxRetries + 1) * (requestTimeoutMs + 1_000)
+        expect(leaseMs + 500).toBeLessThan(15_000)
+        const [holder, ...others] = await fleet(server, 4, { requestTimeoutMs, maxRetries })
         server.inject(FakeCairServer.Fault.Hang(), { path: "/api/token" })
         // Killed below on purpose: its answer never comes, and its rejection must not go unhandled.
         const killed = holder!.get().catch((error: unknown) => error)
@@ -145,7 +150,8 @@ describe("a fleet when Redis fails", () => {
         expect(answers.every((answer) => answer.get !== null)).toBe(true)
         expect(new Set(answers.map((answer) => answer.get)).size).toBe(1)
         expect(server.count("/api/token")).toBeLessThanOrEqual(2)
-        // The bound the issue asks for, generously: the dead holder's lease frees the fleet within 15 s.
+        // The bound the issue asks for: the dead holder's lease frees the fleet within 15 s.
+        console.info(`kill -9 of the lease holder: the fleet had a token ${freedAfterMs} ms after the kill`)
         expect(freedAfterMs).toBeLessThan(15_000)
       } finally {
         await server.stop()
@@ -185,6 +191,7 @@ describe("a fleet when Redis fails", () => {
         expect(tokenRequests(server) - before).toBeLessThanOrEqual(4 * (Math.ceil(7_000 / 1_500) + 2))
         expect(rounds).toBeGreaterThan(0)
 
+        const marks = workers.map((worker) => worker.messages.length)
         await own.relaunch()
         const back = Date.now()
         // Sharing again: a round where all four hold one token.
@@ -194,8 +201,17 @@ describe("a fleet when Redis fails", () => {
           expect(answers.every((answer) => answer.get !== null)).toBe(true)
           together = new Set(answers.map((answer) => answer.get)).size === 1
           if (!together) await new Promise((resolve) => setTimeout(resolve, 250))
-          expect(Date.now() - back).toBeLessThan(30_000)
         }
+        const sharedAfterMs = Date.now() - back
+        // Every process reconnected (node-redis retries at most 1 s apart) and logged it.
+        const rejoined = await Promise.all(workers.map(async (worker, i) => {
+          const line = await worker.next((message) => message.message?.includes("answers again") === true, marks[i])
+          return line.message !== undefined
+        }))
+        console.info(`Redis relaunched: the fleet held one token again after ${sharedAfterMs} ms`)
+        expect(rejoined.every(Boolean)).toBe(true)
+        // The issue's bound: sharing again within 10 s of Redis coming back.
+        expect(sharedAfterMs).toBeLessThan(10_000)
       } finally {
         await server.stop()
         await own.stop()

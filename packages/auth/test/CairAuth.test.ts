@@ -656,6 +656,54 @@ describe("CairAuth with a TokenStore", () => {
       expect(value(latest.tokens.tokens.accessToken)).toBe(secrets.accessToken(21))
     }))
 
+  it.scoped("during a store outage the fleet's refresh token is not sent: the credentials; its own refresh token is", () =>
+    Effect.gen(function*() {
+      const http = yield* scriptedHttp(issuing())
+      const memory = yield* TokenStore.makeMemory
+      let down = false
+      const guard = <A>(effect: Effect.Effect<A, TokenStore.TokenStoreError>) =>
+        Effect.suspend(() =>
+          down
+            ? new TokenStore.TokenStoreError({
+              reason: "Unavailable",
+              operation: "test",
+              description: "the store is down"
+            })
+            : effect
+        )
+      // The memory store, but every operation fails while `down`: an outage, as a Redis store reports it.
+      const store = TokenStore.TokenStore.of({
+        forClient: (forClient) =>
+          Effect.map(memory.forClient(forClient), (slot): TokenStore.Slot => ({
+            latest: guard(slot.latest),
+            put: (tokens, expected) => guard(slot.put(tokens, expected)),
+            invalidate: (version) => guard(slot.invalidate(version)),
+            acquireLease: (ttlMs) => guard(slot.acquireLease(ttlMs)),
+            releaseLease: (lease) => guard(slot.releaseLease(lease)),
+            claimRefresh: (lease, version) => guard(slot.claimRefresh(lease, version)),
+            unclaimRefresh: (lease, version) => guard(slot.unclaimRefresh(lease, version)),
+            awaitChange: (seen, maxWaitMs) => guard(slot.awaitChange(seen, maxWaitMs)),
+            changes: slot.changes
+          }))
+      })
+      const slot = yield* memory.forClient(client)
+      yield* slot.put(storedAt(0, 7), Option.none())
+      const auth = yield* CairAuth.make({ clientId: credentials.clientId, baseUrl }).pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(TokenEndpoint.layer({ ...credentials, baseUrl }).pipe(Layer.provide(http.layer)))
+      )
+      // The fleet's token, adopted: every process of the fleet holds its refresh token.
+      expect(value(yield* auth.accessToken)).toBe(secrets.accessToken(7))
+      down = true
+      expect(value((yield* auth.refresh).token)).toBe(secrets.accessToken(0))
+      // That one it got on its own: its refresh token is nobody else's.
+      expect(value((yield* auth.refresh).token)).toBe(secrets.accessToken(1))
+      expect((yield* http.requests).map((request) => [request.path, request.body.refreshToken])).toEqual([
+        ["/api/token", undefined],
+        ["/api/refresh", secrets.refreshToken(0)]
+      ])
+    }))
+
   it.scoped("does not start from a shared token that was invalidated", () =>
     Effect.gen(function*() {
       const { http, slot, start } = yield* withStore
