@@ -1,5 +1,6 @@
 // One heap measurement of `footprint.ts`, copied into a project where one subject is installed from the registry (or
-// from a tarball) as a user would install it, and run there: `node --expose-gc heapProbe.cjs <subject> <count> <url>`.
+// from a tarball) as a user would install it, and run there:
+// `node --expose-gc heapProbe.cjs <subject> <count> <url> [onEvent]` (`onEvent`: the adapter's clients with an observer).
 // Makes 200 clients and drops them (the JIT's code for making clients is not per client), one client with a token
 // (what a library sets up once is not per client), then `count` more, each with a token from the token server of
 // footprint.ts at `url`, and replies over IPC with the heap per additional client.
@@ -7,7 +8,7 @@
 
 const clientId = "footprint-client"
 const clientSecret = "footprint-secret"
-const [subject = "", count = "0", url = ""] = process.argv.slice(2)
+const [subject = "", count = "0", url = "", variant = ""] = process.argv.slice(2)
 
 /** Token requests at once while filling up the clients. */
 const batch = 25
@@ -26,7 +27,9 @@ const oauthToken = async () => {
 const subjects = {
   "@cair/auth-adapters": async () => {
     const { createCairAuthClient } = require("@cair/auth-adapters")
-    const client = createCairAuthClient({ clientId, clientSecret, baseUrl: url, logLevel: "None" })
+    // `onEvent`: each client also has an observer of its token events.
+    const observer = variant === "onEvent" ? { onEvent: () => {} } : {}
+    const client = createCairAuthClient({ clientId, clientSecret, baseUrl: url, logLevel: "None", ...observer })
     await client.getAccessToken()
     return client
   },

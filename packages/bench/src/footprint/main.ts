@@ -9,7 +9,7 @@
  *   (subjects interleaved), also shown less a bare `node -e 0` of the same round;
  * - heap per additional client: `heapProbe.cjs` in a fresh process makes 1,000 clients each holding a token from the
  *   local token server (`tokenServer.ts`), after a warm-up of 200 made and dropped, and divides the heap growth
- *   after forced collections.
+ *   after forced collections; for the adapter, once more with an `onEvent` observer on each client.
  *
  * `--baseline DIR`: also measures the adapter of the tarballs in DIR (`pnpm pack` of `@cair/auth-adapters` and, if
  * that version depends on it, `@cair/auth`), e.g. an earlier commit's, in the same run. `--keep` keeps the projects.
@@ -106,13 +106,14 @@ const coldStart = (dir: string, code: string, module: boolean): number => {
   return performance.now() - started
 }
 
-const heapPerClient = (subject: Subject, server: TokenServer.TokenServer): Promise<number> =>
+const heapPerClient = (subject: Subject, server: TokenServer.TokenServer, variant = ""): Promise<number> =>
   new Promise((resolve, reject) => {
     const azure = subject.name === "@azure/identity"
     const child = fork(join(subject.dir!, "heapProbe.cjs"), [
       subject.name,
       String(clients),
-      azure ? server.https : server.http
+      azure ? server.https : server.http,
+      variant
     ], {
       cwd: subject.dir!,
       execArgv: ["--expose-gc"],
@@ -200,6 +201,7 @@ try {
   // 3. Heap per client, one fresh process each.
   const heap = new Map<Subject, number>()
   for (const subject of subjects) heap.set(subject, await heapPerClient(subject, server))
+  const withObserver = await heapPerClient(subjects[0]!, server, "onEvent")
 
   const bare = time("bare")
   const lines = [
@@ -218,6 +220,7 @@ try {
       } (+${ms(imported - bare)}) | ${kib(heap.get(subject)!)} |`
     )
   }
+  lines.push("", `${subjects[0]!.label} with an \`onEvent\` observer: ${kib(withObserver)} per client`)
   process.stdout.write(lines.join("\n") + "\n")
 } finally {
   await server.stop()
