@@ -164,7 +164,7 @@ const checkContents = (pkg, files) => {
     // `pnpm build` does not empty dist/: a module deleted or renamed in src/ leaves its old output behind. (The
     // shared code of a bundle is in dist/*/chunks/, emptied by each bundling.)
     const output = /^dist\/(?:esm|cjs)\/(.+?)\.(?:js|d\.ts)(?:\.map)?$/.exec(file)
-    const chunk = selfContained.has(pkg.name) && /^dist\/(?:esm|cjs)\/chunks\/[^/]+\.js$/.test(file)
+    const chunk = selfContained.has(pkg.name) && /^dist\/(?:esm|cjs)\/chunks\/[^/]+\.js(?:\.map)?$/.test(file)
     if (output && !chunk && !existsSync(join(pkg.dir, "src", `${output[1]}.ts`))) {
       problems.push(`${file} has no source in src/: a stale build (run \`pnpm -r clean\`, then \`pnpm build\`)`)
     }
