@@ -138,12 +138,19 @@ describe("a fleet when Redis fails", () => {
         const killedAt = Date.now()
         const answers = await Promise.all(others.map((worker) => worker.get()))
         expect(await killed).toBeInstanceOf(Error)
-        const freedAfterMs = Date.now() - killedAt
+        const servedAfterMs = Date.now() - killedAt
         expect(answers.every((answer) => answer.get !== null)).toBe(true)
         expect(new Set(answers.map((answer) => answer.get)).size).toBe(1)
-        expect(server.count("/api/token")).toBeLessThanOrEqual(2)
-        // The bound the issue asks for: the dead holder's lease frees the fleet within 15 s.
-        console.info(`kill -9 of the lease holder: the fleet had a token ${freedAfterMs} ms after the kill`)
+        const tokenRequests = server.requests().filter((entry) => entry.path === "/api/token")
+        expect(tokenRequests.length).toBeLessThanOrEqual(2)
+        // The bound the issue asks for: the dead holder's lease frees the fleet within 15 s. Freed is when the next
+        // holder's request arrives: what comes after (its answer, the workers' replies over IPC) is the machine's
+        // speed, not the lease's.
+        const freedAfterMs = tokenRequests[1]!.time.getTime() - killedAt
+        console.info(
+          `kill -9 of the lease holder: the next request ${freedAfterMs} ms after the kill, every worker served after ` +
+            `${servedAfterMs} ms`
+        )
         expect(freedAfterMs).toBeLessThan(15_000)
       } finally {
         await server.stop()
