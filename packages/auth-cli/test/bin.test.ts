@@ -409,6 +409,24 @@ describe("the shared store (CAIR_REDIS_URL)", () => {
       expect(secretsIn(result)).toEqual([])
     }
   }, timeout)
+
+  it(
+    "a CAIR_REDIS_URL that node-redis cannot parse: the store's typed error, not a crash, and not echoed",
+    async () => {
+      // A URL, but its password is not percent-encoded: node-redis cannot decode it.
+      for (const command of ["token", "check"]) {
+        const result = await runCli(
+          [command],
+          env({ CAIR_REDIS_URL: "redis://cair:S3CRET-redis-password%ZZ@cache:6379" })
+        )
+        expect(result.exitCode, result.stderr).toBe(3)
+        expect(result.stderr).toMatch(/^cair-auth: CAIR_REDIS_URL is invalid: the Redis URL cannot be parsed/m)
+        expect(result.stdout + result.stderr).not.toContain("S3CRET")
+        expect(secretsIn(result)).toEqual([])
+      }
+    },
+    timeout
+  )
 })
 
 describe("errors and logs", () => {

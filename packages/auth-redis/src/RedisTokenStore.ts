@@ -57,7 +57,8 @@ export interface Options {
 
 /**
  * Connects (in the background: it never waits on Redis) and builds the store. The connection
- * closes with the scope.
+ * closes with the scope. A URL node-redis cannot parse fails at once with a `TokenStoreError`
+ * (`Misconfigured`, operation `connect`) that says what is wrong without repeating the URL.
  *
  * @example
  * ```ts
@@ -77,10 +78,14 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: Options) => Effect.Effect<TokenStore.TokenStore.Service, never, Scope.Scope> =
-  internal.make
+export const make: (
+  options: Options
+) => Effect.Effect<TokenStore.TokenStore.Service, TokenStore.TokenStoreError, Scope.Scope> = internal.make
 
 /**
+ * The store as a layer: `make` in the layer's scope. Fails with a `TokenStoreError` (`Misconfigured`) for a URL
+ * node-redis cannot parse; never for an outage (Redis down at start is an outage, not a failure).
+ *
  * @example
  * ```ts
  * import { CairAuth } from "@cair/auth"
@@ -98,7 +103,8 @@ export const make: (options: Options) => Effect.Effect<TokenStore.TokenStore.Ser
  * @since 0.1.0
  * @category layers
  */
-export const layer: (options: Options) => Layer.Layer<TokenStore.TokenStore> = internal.layer
+export const layer: (options: Options) => Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> =
+  internal.layer
 
 /**
  * The options read through Effect `Config`: `CAIR_REDIS_URL`, redacted (it may hold a password).
@@ -122,7 +128,8 @@ export const config: Config.Config<Options> = Config.all({
 })
 
 /**
- * `layer` with its options from `config`; a missing `CAIR_REDIS_URL` is a `ConfigError` naming it.
+ * `layer` with its options from `config`; a missing `CAIR_REDIS_URL` is a `ConfigError` naming it, one node-redis
+ * cannot parse a `TokenStoreError`.
  *
  * @example
  * ```ts
@@ -140,6 +147,9 @@ export const config: Config.Config<Options> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<TokenStore.TokenStore, ConfigError.ConfigError> = Layer.unwrapEffect(
+export const layerConfig: Layer.Layer<
+  TokenStore.TokenStore,
+  ConfigError.ConfigError | TokenStore.TokenStoreError
+> = Layer.unwrapEffect(
   Effect.map(config, layer)
 )

@@ -1,14 +1,19 @@
 import { RedisServer } from "@cair/auth-testing"
 import * as TokenSet from "@cair/auth/TokenSet"
 import type * as TokenStore from "@cair/auth/TokenStore"
+import { TokenStoreError } from "@cair/auth/TokenStore"
 import * as TokenStoreConformance from "@cair/auth/TokenStoreConformance"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { createServer, type Server, type Socket } from "node:net"
+import { inspect } from "node:util"
 import { createClient } from "redis"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 
@@ -233,6 +238,51 @@ describe("RedisTokenStore", () => {
       }).pipe(Effect.scoped),
     120_000
   )
+})
+
+describe("RedisTokenStore with a URL node-redis cannot parse", () => {
+  // Each holds this password: it must appear nowhere, in no form, since a URL's password is a secret.
+  const password = "pw-S3CRET-url-5e7f"
+  const urls = [
+    ["not a URL", `not a url ${password}`],
+    ["another scheme", `http://user:${password}@127.0.0.1:6379`],
+    ["a bad port", `redis://user:${password}@127.0.0.1:70000`],
+    ["a password that is not percent-encoded", `redis://user:${password}%ZZ@127.0.0.1:6379`],
+    ["a broken IPv6 host", `redis://user:${password}@[::1:6379`]
+  ] as const
+  for (const [name, url] of urls) {
+    it.live(
+      `${name}: a typed Misconfigured error that never repeats the URL, from make and layer`,
+      () =>
+        Effect.gen(function*() {
+          for (const given of [url, Redacted.make(url)]) {
+            const made = yield* Effect.exit(Effect.scoped(RedisTokenStore.make({ url: given })))
+            const layered = yield* Effect.exit(Effect.scoped(Layer.build(RedisTokenStore.layer({ url: given }))))
+            const exits: ReadonlyArray<Exit.Exit<unknown, TokenStoreError>> = [made, layered]
+            for (const exit of exits) {
+              // A failure, not a defect.
+              if (Exit.isSuccess(exit) || !Cause.isFailType(exit.cause)) throw new Error(`not a failure: ${exit._tag}`)
+              const error = exit.cause.error
+              expect(error).toBeInstanceOf(TokenStoreError)
+              expect(error).toMatchObject({ reason: "Misconfigured", operation: "connect" })
+              expect(error.message).toMatch(/redis:\/\/\[user:password@\]host:port/)
+              expect(error.cause).toBeUndefined()
+              const renderings = [
+                error.message,
+                String(error),
+                JSON.stringify(error),
+                inspect(error, { depth: 10, showHidden: true }),
+                Cause.pretty(exit.cause)
+              ].join("\n")
+              for (const secret of [password, "S3CRET", "127.0.0.1"]) {
+                expect(renderings.includes(secret), `the error shows ${secret.slice(0, 4)}…`).toBe(false)
+              }
+            }
+          }
+        }),
+      30_000
+    )
+  }
 })
 
 /** Waits on the live clock until `condition` holds; the bound only turns a hang into a failure. */

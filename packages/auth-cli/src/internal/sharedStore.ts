@@ -77,12 +77,21 @@ export const describeUrl = (url: Redacted.Redacted<string> | string): string => 
   }
 }
 
+/** The store's refusal of a URL node-redis cannot parse (the check above lets through), said as the CLI says it. */
+const unusable = (error: TokenStore.TokenStoreError): ConfigurationError =>
+  new ConfigurationError({
+    lines: [`${variable} is invalid: ${error.description} (unset it to keep the token in this process)`]
+  })
+
 /** The store `token` and `check` keep the token in: Redis at `CAIR_REDIS_URL`, or memory. */
 export const layer = (environment: Environment): Layer.Layer<TokenStore.TokenStore, ConfigurationError> =>
   Layer.unwrapEffect(
     Effect.map(
       options(environment),
-      Option.match({ onNone: () => TokenStore.layerMemory, onSome: RedisTokenStore.layer })
+      Option.match({
+        onNone: () => TokenStore.layerMemory,
+        onSome: (configured) => Layer.mapError(RedisTokenStore.layer(configured), unusable)
+      })
     )
   )
 
@@ -97,7 +106,7 @@ export const status = (
       return { _tag: "NotConfigured", description: `not configured (${variable} is not set)` } as const
     }
     const where = describeUrl(configured.value.url)
-    const store = yield* RedisTokenStore.make(configured.value)
+    const store = yield* Effect.mapError(RedisTokenStore.make(configured.value), unusable)
     const startedAt = yield* Clock.currentTimeMillis
     const latest = yield* Effect.either(Effect.flatMap(store.forClient(client), (slot) => slot.latest))
     const now = yield* Clock.currentTimeMillis

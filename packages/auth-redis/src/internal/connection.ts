@@ -51,11 +51,27 @@ const passwordOf = (url: string): string | undefined => {
   }
 }
 
+/**
+ * Why node-redis cannot use `url`, in words that never repeat it (it may hold a password): node-redis's own errors
+ * (and the `input` of a WHATWG `TypeError`) quote it.
+ */
+const unusableUrl = (url: string): string => {
+  const expected = "expected redis://[user:password@]host:port[/db], or rediss:// for TLS"
+  try {
+    const { protocol } = new URL(url)
+    return protocol === "redis:" || protocol === "rediss:"
+      ? `the Redis URL cannot be parsed (check its port, and the percent-encoding of the user name and password): ${expected}`
+      : `the Redis URL's scheme is not redis: or rediss: (${expected})`
+  } catch {
+    return `the Redis URL is not a URL: ${expected}`
+  }
+}
+
 /** Redis reconnects quickly, but never more often than every 1 s once it has failed a few times. */
 const reconnectDelayMs = (retries: number): number => Math.min(50 * 2 ** retries, 1_000)
 
 /** @internal */
-export const connect = (options: ConnectionOptions): Effect.Effect<Connection, never, Scope.Scope> =>
+export const connect = (options: ConnectionOptions): Effect.Effect<Connection, TokenStoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const runFork = Runtime.runFork(runtime)
@@ -86,11 +102,16 @@ export const connect = (options: ConnectionOptions): Effect.Effect<Connection, n
             `Redis token store at ${where} unavailable (${why}); this process works on its own until it answers`
           ))
 
-    const client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: options.connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
-      commandOptions: { timeout: options.commandTimeoutMs }
+    const client = yield* Effect.try({
+      try: () =>
+        createClient({
+          url,
+          disableOfflineQueue: true,
+          socket: { connectTimeout: options.connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
+          commandOptions: { timeout: options.commandTimeoutMs }
+        }),
+      // No `cause`: node-redis's error quotes the URL.
+      catch: () => new TokenStoreError({ reason: "Misconfigured", operation: "connect", description: unusableUrl(url) })
     })
     client.on("ready", () => runFork(markUp))
     client.on("error", (error: unknown) => runFork(markDown(describe(error))))

@@ -184,5 +184,6 @@ export const make = (options: RedisTokenStore.Options) =>
   })
 
 /** @internal */
-export const layer = (options: RedisTokenStore.Options): Layer.Layer<TokenStore.TokenStore> =>
-  Layer.scoped(TokenStore.TokenStore, make(options))
+export const layer = (
+  options: RedisTokenStore.Options
+): Layer.Layer<TokenStore.TokenStore, TokenStore.TokenStoreError> => Layer.scoped(TokenStore.TokenStore, make(options))
