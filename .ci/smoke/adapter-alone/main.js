@@ -6,7 +6,7 @@
 const assert = require("node:assert/strict")
 const { createServer } = require("node:http")
 const { dirname } = require("node:path")
-const { createCairAuthClient, InvalidCredentials } = require("@cair/auth-adapters")
+const { createCairAuthClient, InvalidCredentials, InvalidOptions } = require("@cair/auth-adapters")
 
 const adapterDir = dirname(require.resolve("@cair/auth-adapters/package.json"))
 for (const name of ["@cair/auth", "effect", "@effect/platform"]) {
@@ -44,6 +44,25 @@ async function main() {
     const wrong = createCairAuthClient({ clientId: "alone", clientSecret: "wrong", baseUrl, logLevel: "None" })
     await assert.rejects(wrong.getAccessToken(), (error) => error instanceof InvalidCredentials)
     await wrong.close()
+    assert.equal(tokenRequests, 2)
+
+    // redisUrl without @cair/auth-redis installed: every call rejects, naming the package to install; no request.
+    const fleet = createCairAuthClient({
+      clientId: "alone",
+      clientSecret: "alone-secret",
+      baseUrl,
+      redisUrl: "redis://127.0.0.1:6379",
+      logLevel: "None"
+    })
+    for (let call = 0; call < 2; call++) {
+      await assert.rejects(
+        fleet.getAccessToken(),
+        (error) =>
+          error instanceof InvalidOptions && error.option === "redisUrl" &&
+          error.message.includes("npm install @cair/auth-redis")
+      )
+    }
+    await fleet.close()
     assert.equal(tokenRequests, 2)
   } finally {
     server.close()

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { InvalidCredentials, MalformedTokenResponse, TokenRequestFailed } from "./index.js"
+import type { InvalidCredentials, InvalidOptions, MalformedTokenResponse, TokenRequestFailed } from "./index.js"
 import * as internal from "./internal/cairAuthClient.js"
 
 // The types of the errors and events are the adapter's own, written out without Effect (the errors in `index.ts`):
@@ -169,8 +169,10 @@ export interface CairAuthClientOptions {
   /**
    * Share the token with every process using this Redis, client id and base URL (`redis://[user:password@]host:port`;
    * it may hold a password, which is never shown). Needs `@cair/auth-redis` installed next to this package: it is
-   * loaded only when this is set. Without it, or while Redis does not answer, the client works on its own and logs
-   * one warning.
+   * loaded only when this is set, in the background (the client is made synchronously). If it is not installed, or
+   * cannot parse the URL, every call (`getAccessToken`, `fetch`, `invalidate`, the first one included) rejects with
+   * `InvalidOptions` (`option: "redisUrl"`) naming what to do, and no token is requested. While Redis does not
+   * answer (down, frozen, unreachable), the client works on its own and logs one warning per outage.
    */
   readonly redisUrl?: string | undefined
 }
@@ -342,8 +344,9 @@ export class ClientClosed extends Error {
 
 /**
  * What a call can reject with: the core's typed errors (`InvalidCredentials`, `TokenRequestFailed`,
- * `MalformedTokenResponse`, all `Error` instances with a `_tag`), `ClientClosed`, or the caller's
- * `AbortSignal` reason (a `DOMException` named `AbortError` unless the caller gave another).
+ * `MalformedTokenResponse`, all `Error` instances with a `_tag`), `InvalidOptions` for a `redisUrl` that cannot be
+ * used (`@cair/auth-redis` not installed, or a URL it cannot parse), `ClientClosed`, or the caller's `AbortSignal`
+ * reason (a `DOMException` named `AbortError` unless the caller gave another).
  *
  * @example
  * ```ts
@@ -354,6 +357,8 @@ export class ClientClosed extends Error {
  *   switch (error._tag) {
  *     case "InvalidCredentials":
  *       throw new Error("Fix CAIR_CLIENT_ID / CAIR_CLIENT_SECRET", { cause: error })
+ *     case "InvalidOptions":
+ *       throw new Error(`Fix the option ${error.option}`, { cause: error })
  *     case "TokenRequestFailed":
  *     case "MalformedTokenResponse":
  *     case "ClientClosed":
@@ -365,7 +370,7 @@ export class ClientClosed extends Error {
  * @since 0.1.0
  * @category errors
  */
-export type CairAuthClientError = CairAuthFailure | ClientClosed
+export type CairAuthClientError = CairAuthFailure | InvalidOptions | ClientClosed
 
 /**
  * Creates a client. Throws `InvalidOptions` at once for unusable options. Nothing is requested

@@ -86,7 +86,8 @@ export interface InvalidCredentials extends Error {
 
 /**
  * Thrown by `createCairAuthClient` at once for unusable options: `error.option` names the option,
- * `error.description` says what is wrong with it.
+ * `error.description` says what is wrong with it. One case cannot be seen synchronously: a `redisUrl` whose package,
+ * `@cair/auth-redis`, is not installed (or that it cannot parse) makes every call of the client reject with it.
  *
  * @example
  * ```ts

@@ -99,6 +99,13 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     : { ...options, meterProvider: Meter.withReads(options.meterProvider, options.clientId, reads) }
 
   const scope = Runtime.runSync(runtime)(Scope.make())
+  // With `redisUrl`, the fleet's shared store (`@cair/auth-redis`, loaded in the background); without, none: the
+  // client's own cache is its only one.
+  const redis = options.redisUrl === undefined
+    ? undefined
+    : Runtime.runSync(runtime)(Scope.extend(RedisStore.make(options.redisUrl), scope))
+  /** Every call into the core waits for the store to load, and rejects if it cannot (see `RedisStore.usable`). */
+  const usable = redis?.usable
   const httpClient = HttpClient.transformResponse(
     fetchHttpClient(),
     Effect.provideService(FetchHttpClient.Fetch, fetchImpl)
@@ -107,11 +114,7 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     CairAuth.makeFromOptions(coreOptions).pipe(
       // Checked above already.
       Effect.orDie,
-      // With `redisUrl`, the fleet's shared store; without, none: the client's own cache is its only one.
-      (make) =>
-        options.redisUrl === undefined
-          ? make
-          : Effect.provideService(make, TokenStore.TokenStore, RedisStore.make(options.redisUrl)),
+      (make) => redis === undefined ? make : Effect.provideService(make, TokenStore.TokenStore, redis.store),
       Effect.provideService(HttpClient.HttpClient, httpClient),
       Effect.tap((auth) =>
         onEvent === undefined ? Effect.void : Effect.forkIn(
@@ -149,7 +152,8 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
   const run = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => {
     if (closed) return Promise.reject(new ClientClosed())
     return new Promise((resolve, reject) => {
-      const fiber = Runtime.runFork(runtime)(Logger.withMinimumLogLevel(effect, logLevel))
+      const gated = usable === undefined ? effect : Effect.zipRight(usable, effect)
+      const fiber = Runtime.runFork(runtime)(Logger.withMinimumLogLevel(gated, logLevel))
       running.add(fiber)
       fiber.addObserver((exit) => {
         running.delete(fiber)
