@@ -37,7 +37,9 @@ import * as RedisStore from "./redisStore.js"
  *   back, which the monotonic clock does not follow): the call waits for the core, which decides on both of its
  *   clocks and answers with deadlines as its clocks read now.
  *
- * No timer and no event flag: nothing can disagree with the core.
+ * No timer and no event flag: nothing can disagree with the core. One thing changes the core's answer without a call:
+ * with a shared store (`redisUrl`), another process's 401 invalidates the fleet's token. The core's `Invalidated`
+ * event for the snapshot's generation drops the snapshot, so the next caller asks the core.
  */
 
 /** The core's last answer, as the Promise side reads it: its deadlines on each clock. */
@@ -50,6 +52,8 @@ interface Snapshot {
   /** The same two deadlines on `performance.now()`. */
   readonly monotonicRefreshAt: number
   readonly monotonicUsableUntil: number
+  /** The core's generation of the token: an invalidation names it. */
+  readonly generation: number
 }
 
 /**
@@ -117,12 +121,15 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
       (make) => redis === undefined ? make : Effect.provideService(make, TokenStore.TokenStore, redis.store),
       Effect.provideService(HttpClient.HttpClient, httpClient),
       Effect.tap((auth) =>
-        onEvent === undefined ? Effect.void : Effect.forkIn(
+        onEvent === undefined && redis === undefined ? Effect.void : Effect.forkIn(
           Stream.runForEach(auth.events, (event) =>
             Effect.sync(() => {
+              // Another process of the fleet was refused the token (a 401): the core invalidated it, and the
+              // snapshot must not hand it out any more. Dropped before `onEvent` hears of it.
+              if (event._tag === "Invalidated") invalidated(event.generation)
               // An observer's exception, or its promise's rejection, must not break token handling.
               try {
-                const result: unknown = onEvent(event)
+                const result: unknown = onEvent?.(event)
                 if (isPromiseLike(result)) result.then(undefined, constVoid)
               } catch {
                 // As above.
@@ -175,7 +182,8 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
         refreshAt: token.refreshAt,
         usableUntil: token.usableUntil,
         monotonicRefreshAt: token.refreshAt + offset,
-        monotonicUsableUntil: token.usableUntil + offset
+        monotonicUsableUntil: token.usableUntil + offset,
+        generation: token.generation
       }
     }
     return value
@@ -232,6 +240,11 @@ export const make = (options: Api.CairAuthClientOptions): Api.CairAuthClient => 
     epoch++
     snapshot = undefined
     pending = undefined
+  }
+
+  /** The core invalidated the token of `generation` (here, or told by the fleet): the snapshot may not hold it. */
+  const invalidated = (generation: number) => {
+    if (snapshot?.generation === generation) forget()
   }
 
   /** The API answered 401 to `value`: the core decides whether to retry; the next caller asks it again. */
