@@ -1,6 +1,6 @@
 /**
- * `redisUrl`: processes on the Promise adapter share one token through Redis (`@cair/auth-redis`, loaded only when
- * the option is set), against the fake server and a real redis-server.
+ * `redisUrl`, the option itself, in its failures: Redis unreachable (works alone), a URL node-redis cannot parse and
+ * `@cair/auth-redis` not installed. The fleet (many processes sharing one token) is in Fleet.test.ts.
  */
 import { FakeCairServer, RedisServer } from "@cair/auth-testing"
 import { execFile } from "node:child_process"
@@ -43,25 +43,6 @@ const processes = (n: number, env: Record<string, string>) =>
     })))
 
 describe("createCairAuthClient({ redisUrl })", () => {
-  it("6 processes cold share one token: exactly 1 token request", async () => {
-    const server = await FakeCairServer.start()
-    try {
-      const env = {
-        CAIR_CLIENT_ID: server.credentials.clientId,
-        CAIR_CLIENT_SECRET: server.credentials.clientSecret,
-        CAIR_BASE_URL: server.url,
-        CAIR_REDIS_URL: redis.url
-      }
-      const results = await processes(6, env)
-      const tokens = results.map((result) => result.stdout.trim())
-      expect(tokens.every((line) => line.startsWith("token "))).toBe(true)
-      expect(new Set(tokens).size).toBe(1)
-      expect(server.count("/api/token")).toBe(1)
-    } finally {
-      await server.stop()
-    }
-  }, 120_000)
-
   it("Redis unreachable: each process works on its own, with one warning", async () => {
     const server = await FakeCairServer.start()
     try {
