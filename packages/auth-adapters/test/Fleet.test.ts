@@ -187,7 +187,8 @@ describe("a fleet of adapters when a process or Redis fails", () => {
         expectServed(answers)
         expect(new Set(answers.map((answer) => answer.get)).size).toBe(1)
         expect(server.count("/api/token")).toBeLessThanOrEqual(2)
-        // The bound the issue states, generously: the dead holder's lease frees the fleet within 15 s.
+        // The bound the issue states: the dead holder's lease (12 s) frees the fleet within 15 s.
+        console.info(`adapter fleet, kill -9 of the lease holder: a token ${freedAfterMs} ms after the kill`)
         expect(freedAfterMs).toBeLessThan(15_000)
       } finally {
         await server.stop()
@@ -210,13 +211,15 @@ describe("a fleet of adapters when a process or Redis fails", () => {
         const before = tokenRequests(server)
         // Each process's tokens while Redis is down: call until every one has renewed twice on its own.
         const tokens = workers.map(() => new Set<string>())
+        let slowestMs = 0
         while (tokens.some((seen) => seen.size < 3)) {
           const answers = await round(workers)
           expectServed(answers)
           answers.forEach((answer, i) => tokens[i]!.add(answer.get!))
-          // While Redis is down every call settles within 5 s (the issue's bound, generously: the usual call takes
-          // a few milliseconds, and one that waits on the token request well under a second).
+          // While Redis is down every call settles within 5 s (the issue's bound: the usual call takes a few
+          // milliseconds, and one that waits on the token request well under a second).
           for (const answer of answers) expect(answer.tookMs!).toBeLessThan(5_000)
+          slowestMs = Math.max(slowestMs, ...answers.map((answer) => answer.tookMs!))
           await new Promise((resolve) => setTimeout(resolve, 250))
         }
         // Bounded: every token requested meanwhile was handed out, but for at most one in flight per process.
@@ -233,6 +236,11 @@ describe("a fleet of adapters when a process or Redis fails", () => {
           if (!together) await new Promise((resolve) => setTimeout(resolve, 250))
           expect(Date.now() - back).toBeLessThan(60_000)
         }
+        console.info(
+          `adapter fleet, Redis down: slowest call ${slowestMs} ms, ${
+            tokenRequests(server) - before
+          } token requests; one token again ${Date.now() - back} ms after the restart`
+        )
       } finally {
         await server.stop()
         await own.stop()
