@@ -37,11 +37,15 @@ const fleet = async (
 
 const round = (workers: ReadonlyArray<Fleet.Worker>) => Promise.all(workers.map((worker) => worker.get()))
 const tokenRequests = (server: FakeCairServer.Handle) => server.count("/api/token") + server.count("/api/refresh")
-/** Every answer a token, and one the API accepted when it was handed out (not expired, not revoked). */
-const expectServed = (answers: ReadonlyArray<Fleet.Message>) => {
+/**
+ * Every answer a token the API accepted (not revoked, not expired). The core hands a token out until `marginMs`
+ * (a tenth of a short life) before its expiry: a refusal is a token handed out expired only if the API answered within
+ * that margin. A check slower than that (a loaded machine) proves nothing either way.
+ */
+const expectServed = (answers: ReadonlyArray<Fleet.Message>, marginMs = 5_000) => {
   for (const answer of answers) {
     expect(answer.get, answer.error).not.toBeNull()
-    expect(answer.accepted).toBe(true)
+    if (!answer.accepted) expect(answer.checkMs, "refused by the API within the margin").toBeGreaterThan(marginMs)
   }
 }
 
@@ -75,7 +79,7 @@ describe("a fleet of adapters on one Redis", () => {
         // Call until the fleet has been through four refreshes.
         while (server.count("/api/refresh") < 4) {
           const answers = await round(workers)
-          expectServed(answers)
+          expectServed(answers, 400)
           for (const answer of answers) seen.add(answer.get!)
           await new Promise((resolve) => setTimeout(resolve, 250))
         }
@@ -152,7 +156,7 @@ describe("a fleet of adapters on one Redis", () => {
     try {
       const workers = await fleet(server, 3)
       while (server.count("/api/refresh") < 2) {
-        expectServed(await round(workers))
+        expectServed(await round(workers), 300)
         await new Promise((resolve) => setTimeout(resolve, 250))
       }
       const text = (await Fleet.redisContents(redis.url)).join("\n")
@@ -214,7 +218,7 @@ describe("a fleet of adapters when a process or Redis fails", () => {
         let slowestMs = 0
         while (tokens.some((seen) => seen.size < 3)) {
           const answers = await round(workers)
-          expectServed(answers)
+          expectServed(answers, 300)
           answers.forEach((answer, i) => tokens[i]!.add(answer.get!))
           // While Redis is down every call settles within 5 s (the issue's bound: the usual call takes a few
           // milliseconds, and one that waits on the token request well under a second).
@@ -231,7 +235,7 @@ describe("a fleet of adapters when a process or Redis fails", () => {
         const back = Date.now()
         for (let together = false; !together;) {
           const answers = await round(workers)
-          expectServed(answers)
+          expectServed(answers, 300)
           together = new Set(answers.map((answer) => answer.get)).size === 1
           if (!together) await new Promise((resolve) => setTimeout(resolve, 250))
           expect(Date.now() - back).toBeLessThan(60_000)
