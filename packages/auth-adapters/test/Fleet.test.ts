@@ -17,21 +17,29 @@ beforeAll(async () => {
   redis = await RedisServer.start({ startTimeoutMs: 60_000 })
 }, 90_000)
 afterAll(() => redis?.stop(), 30_000)
+/** How many adapters of this test run on each Redis. */
+const onRedis = new Map<string, number>()
 afterEach(async () => {
   Fleet.killAll()
+  onRedis.clear()
   await Fleet.flushRedis(redis.url)
 }, 30_000)
 
+/** `n` adapters, once each is ready and connected to Redis (2 connections each: commands and pub/sub). */
 const fleet = async (
   server: FakeCairServer.Handle,
   n: number,
   options: Partial<Fleet.FleetOptions> = {}
 ): Promise<Array<Fleet.Worker>> => {
+  const redisUrl = options.redisUrl ?? redis.url
   const workers = Array.from(
     { length: n },
-    () => Fleet.start({ ...credentials, baseUrl: server.url, redisUrl: redis.url, worker, ...options })
+    () => Fleet.start({ ...credentials, baseUrl: server.url, redisUrl, worker, ...options })
   )
   await Promise.all(workers.map(Fleet.ready))
+  const connected = (onRedis.get(redisUrl) ?? 0) + n
+  onRedis.set(redisUrl, connected)
+  await Fleet.awaitRedisClients(redisUrl, 2 * connected)
   return workers
 }
 
