@@ -6,24 +6,16 @@
  */
 import { FakeCairServer, RedisServer } from "@cair/auth-testing"
 import { fileURLToPath } from "node:url"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterEach, describe, expect, it } from "vitest"
 import * as Fleet from "../../auth-redis/test/fixtures/fleet.js"
 
 const worker = fileURLToPath(new URL("./fixtures/fleetWorker.mjs", import.meta.url))
 const credentials = { clientId: "clinic-adapter-fleet", clientSecret: "S3CRET-adapter-fleet-3b7e" }
 
-let redis: RedisServer.RedisServer
-beforeAll(async () => {
-  redis = await RedisServer.start({ startTimeoutMs: 60_000 })
-}, 90_000)
-afterAll(() => redis?.stop(), 30_000)
+const file = Fleet.useRedis()
 /** How many adapters of this test run on each Redis. */
 const onRedis = new Map<string, number>()
-afterEach(async () => {
-  Fleet.killAll()
-  onRedis.clear()
-  await Fleet.flushRedis(redis.url)
-}, 30_000)
+afterEach(() => onRedis.clear())
 
 /** `n` adapters, once each is ready and connected to Redis (2 connections each: commands and pub/sub). */
 const fleet = async (
@@ -31,12 +23,8 @@ const fleet = async (
   n: number,
   options: Partial<Fleet.FleetOptions> = {}
 ): Promise<Array<Fleet.Worker>> => {
-  const redisUrl = options.redisUrl ?? redis.url
-  const workers = Array.from(
-    { length: n },
-    () => Fleet.start({ ...credentials, baseUrl: server.url, redisUrl, worker, ...options })
-  )
-  await Promise.all(workers.map(Fleet.ready))
+  const redisUrl = options.redisUrl ?? file.redis.url
+  const workers = await Fleet.fleet(n, { ...credentials, baseUrl: server.url, redisUrl, worker, ...options })
   const connected = (onRedis.get(redisUrl) ?? 0) + n
   onRedis.set(redisUrl, connected)
   await Fleet.awaitRedisClients(redisUrl, 2 * connected)
@@ -44,7 +32,7 @@ const fleet = async (
 }
 
 const round = (workers: ReadonlyArray<Fleet.Worker>) => Promise.all(workers.map((worker) => worker.get()))
-const tokenRequests = (server: FakeCairServer.Handle) => server.count("/api/token") + server.count("/api/refresh")
+const tokenRequests = Fleet.tokenRequests
 /**
  * Every answer a token the API accepted (not revoked, not expired). The core hands a token out until `marginMs`
  * (a tenth of a short life) before its expiry: a refusal is a token handed out expired only if the API answered within
@@ -91,9 +79,7 @@ describe("a fleet of adapters on one Redis", () => {
           for (const answer of answers) seen.add(answer.get!)
           await new Promise((resolve) => setTimeout(resolve, 250))
         }
-        const refreshTokens = server.requests().filter((entry) => entry.path === "/api/refresh").map((entry) =>
-          entry.refreshToken
-        )
+        const refreshTokens = Fleet.refreshTokensSent(server)
         expect(new Set(refreshTokens).size).toBe(refreshTokens.length)
         // One credentials request, then a chain of refreshes, each with the token the one before issued: a second
         // request in a cycle would have sent a refresh token twice (refused) or fallen back to the credentials.
@@ -167,7 +153,7 @@ describe("a fleet of adapters on one Redis", () => {
         expectServed(await round(workers), 300)
         await new Promise((resolve) => setTimeout(resolve, 250))
       }
-      const text = (await Fleet.redisContents(redis.url)).join("\n")
+      const text = (await Fleet.redisContents(file.redis.url)).join("\n")
       expect(text.length).toBeGreaterThan(0)
       const issued = server.requests().flatMap((entry) => entry.refreshToken === undefined ? [] : [entry.refreshToken])
       expect(issued.length).toBeGreaterThan(0)
