@@ -6,30 +6,20 @@
  */
 import { FakeCairServer, RedisServer } from "@cair/auth-testing"
 import { fileURLToPath } from "node:url"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as Fleet from "../../auth-redis/test/fixtures/fleet.js"
 
 const worker = fileURLToPath(new URL("./fixtures/fleetWorker.mjs", import.meta.url))
 const credentials = { clientId: "clinic-adapter-fleet", clientSecret: "S3CRET-adapter-fleet-3b7e" }
 
 const file = Fleet.useRedis()
-/** How many adapters of this test run on each Redis. */
-const onRedis = new Map<string, number>()
-afterEach(() => onRedis.clear())
 
-/** `n` adapters, once each is ready and connected to Redis (2 connections each: commands and pub/sub). */
-const fleet = async (
+/** `n` adapters, once each is ready and connected to Redis. */
+const fleet = (
   server: FakeCairServer.Handle,
   n: number,
-  options: Partial<Fleet.FleetOptions> = {}
-): Promise<Array<Fleet.Worker>> => {
-  const redisUrl = options.redisUrl ?? file.redis.url
-  const workers = await Fleet.fleet(n, { ...credentials, baseUrl: server.url, redisUrl, worker, ...options })
-  const connected = (onRedis.get(redisUrl) ?? 0) + n
-  onRedis.set(redisUrl, connected)
-  await Fleet.awaitRedisClients(redisUrl, 2 * connected)
-  return workers
-}
+  options: Partial<Omit<Fleet.FleetOptions, "redisUrl">> & { readonly redisUrl?: string } = {}
+) => Fleet.connectedFleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, worker, ...options })
 
 const round = (workers: ReadonlyArray<Fleet.Worker>) => Promise.all(workers.map((worker) => worker.get()))
 const tokenRequests = Fleet.tokenRequests

@@ -11,8 +11,12 @@ const credentials = { clientId: "clinic-fleet", clientSecret: "S3CRET-fleet-8c2d
 
 const file = Fleet.useRedis()
 
-const fleet = (server: FakeCairServer.Handle, n: number, options: Partial<Fleet.FleetOptions> = {}) =>
-  Fleet.fleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, ...options })
+/** `n` processes, once each is ready and connected to Redis. */
+const fleet = (
+  server: FakeCairServer.Handle,
+  n: number,
+  options: Partial<Omit<Fleet.FleetOptions, "redisUrl">> & { readonly redisUrl?: string } = {}
+) => Fleet.connectedFleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, ...options })
 
 const tokenRequests = Fleet.tokenRequests
 
@@ -248,7 +252,7 @@ describe("a fleet when Redis fails", () => {
     await own.stop()
     const server = await FakeCairServer.start({ credentials })
     try {
-      const workers = await fleet(server, 3, { redisUrl: url })
+      const workers = await Fleet.fleet(3, { ...credentials, baseUrl: server.url, redisUrl: url })
       const answers = await Promise.all(workers.map((worker) => worker.get()))
       expect(answers.every((answer) => answer.get !== null && answer.tookMs! < 5_000)).toBe(true)
       expect(server.count("/api/token")).toBe(3)

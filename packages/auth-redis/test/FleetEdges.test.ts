@@ -12,8 +12,12 @@ const credentials = { clientId: "clinic-fleet-bounds", clientSecret: "S3CRET-fle
 
 const file = Fleet.useRedis()
 
-const fleet = (server: FakeCairServer.Handle, n: number, options: Partial<Fleet.FleetOptions> = {}) =>
-  Fleet.fleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, ...options })
+/** `n` processes, once each is ready and connected to Redis. */
+const fleet = (
+  server: FakeCairServer.Handle,
+  n: number,
+  options: Partial<Omit<Fleet.FleetOptions, "redisUrl">> & { readonly redisUrl?: string } = {}
+) => Fleet.connectedFleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, ...options })
 
 const tokenRequests = Fleet.tokenRequests
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -41,7 +45,8 @@ describe("a fleet's edges", () => {
         // A frozen Redis accepts the connection and answers nothing: the new process's connection cannot get ready.
         file.redis.pause()
         try {
-          const [late] = await fleet(server, 1)
+          // Not `fleet`: its connection cannot be up before the resume.
+          const [late] = await Fleet.fleet(1, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url })
           const answer = late!.get()
           file.redis.resume()
           expect((await answer).get).toBe(shared)
