@@ -12,14 +12,8 @@ import * as Fleet from "../../auth-redis/test/fixtures/fleet.js"
 const worker = fileURLToPath(new URL("./fixtures/fleetWorker.mjs", import.meta.url))
 const credentials = { clientId: "clinic-adapter-fleet", clientSecret: "S3CRET-adapter-fleet-3b7e" }
 
-const file = Fleet.useRedis()
-
-/** `n` adapters, once each is ready and connected to Redis. */
-const fleet = (
-  server: FakeCairServer.Handle,
-  n: number,
-  options: Partial<Omit<Fleet.FleetOptions, "redisUrl">> & { readonly redisUrl?: string } = {}
-) => Fleet.connectedFleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, worker, ...options })
+const file = Fleet.useFleet({ ...credentials, worker })
+const fleet = file.fleet
 
 const round = (workers: ReadonlyArray<Fleet.Worker>) => Promise.all(workers.map((worker) => worker.get()))
 const tokenRequests = Fleet.tokenRequests

@@ -9,14 +9,8 @@ import * as Fleet from "./fixtures/fleet.js"
 
 const credentials = { clientId: "clinic-fleet", clientSecret: "S3CRET-fleet-8c2d" }
 
-const file = Fleet.useRedis()
-
-/** `n` processes, once each is ready and connected to Redis. */
-const fleet = (
-  server: FakeCairServer.Handle,
-  n: number,
-  options: Partial<Omit<Fleet.FleetOptions, "redisUrl">> & { readonly redisUrl?: string } = {}
-) => Fleet.connectedFleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, ...options })
+const file = Fleet.useFleet({ ...credentials })
+const fleet = file.fleet
 
 const tokenRequests = Fleet.tokenRequests
 

@@ -10,14 +10,8 @@ import * as Fleet from "./fixtures/fleet.js"
 
 const credentials = { clientId: "clinic-fleet-bounds", clientSecret: "S3CRET-fleet-bounds-5e1f" }
 
-const file = Fleet.useRedis()
-
-/** `n` processes, once each is ready and connected to Redis. */
-const fleet = (
-  server: FakeCairServer.Handle,
-  n: number,
-  options: Partial<Omit<Fleet.FleetOptions, "redisUrl">> & { readonly redisUrl?: string } = {}
-) => Fleet.connectedFleet(n, { ...credentials, baseUrl: server.url, redisUrl: file.redis.url, ...options })
+const file = Fleet.useFleet({ ...credentials })
+const fleet = file.fleet
 
 const tokenRequests = Fleet.tokenRequests
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
