@@ -16,6 +16,7 @@ import { createServer, type Server, type Socket } from "node:net"
 import { inspect } from "node:util"
 import { createClient } from "redis"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
+import { redisContents } from "./fixtures/fleet.js"
 
 let redis: RedisServer.RedisServer
 beforeAll(async () => {
@@ -59,18 +60,7 @@ const withRedis = <A>(f: (raw: ReturnType<typeof makeRaw>) => Promise<A>): Effec
   })
 
 /** Every key and value in Redis, as text. */
-const dump = withRedis(async (raw) => {
-  const out: Array<string> = []
-  for await (const keys of raw.scanIterator({ COUNT: 100 })) {
-    for (const key of keys) {
-      out.push(key)
-      const type = await raw.type(key)
-      if (type === "hash") out.push(...Object.entries(await raw.hGetAll(key)).flat())
-      else if (type === "string") out.push((await raw.get(key)) ?? "")
-    }
-  }
-  return out
-})
+const dump = Effect.promise(() => redisContents(redis.url))
 
 /** A logger that keeps what it logs, for the warnings-once checks and the secret scan. */
 const capture = () => {

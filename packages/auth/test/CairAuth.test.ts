@@ -21,10 +21,18 @@ import * as CairAuth from "../src/CairAuth.js"
 import type * as CairAuthError from "../src/CairAuthError.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import type { TokenEvent } from "../src/TokenEvent.js"
-import { TokenSet } from "../src/TokenSet.js"
 import * as TokenStore from "../src/TokenStore.js"
 import type { RecordedRequest, Reply } from "./fixtures.js"
-import { allSecrets, captureLogs, credentials, jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
+import {
+  allSecrets,
+  captureLogs,
+  credentials,
+  jsonResponse,
+  scriptedHttp,
+  secrets,
+  storedTokenSet,
+  tokenResponse
+} from "./fixtures.js"
 
 const baseUrl = "https://cair.test"
 
@@ -563,17 +571,7 @@ describe("CairAuth with a TokenStore", () => {
     })
   const withStore = withStoreOn(issuing())
 
-  const storedAt = (now: number, n: number): TokenStore.StoredTokenSet => ({
-    tokens: TokenSet.make({
-      accessToken: Redacted.make(secrets.accessToken(n)),
-      refreshToken: Redacted.make(secrets.refreshToken(n)),
-      expiresAt: new Date(now + 600_000),
-      refreshTokenExpiresAt: new Date(now + 86_400_000)
-    }),
-    sentAt: now,
-    receivedAt: now,
-    serverDate: undefined
-  })
+  const storedAt = storedTokenSet
 
   it.scoped("starts from a persisted token and adopts one another process stored", () =>
     Effect.gen(function*() {

@@ -20,10 +20,9 @@ import * as CairAuth from "../src/CairAuth.js"
 import * as CairAuthMetrics from "../src/CairAuthMetrics.js"
 import * as CairHttpClient from "../src/CairHttpClient.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
-import { TokenSet } from "../src/TokenSet.js"
 import * as TokenStore from "../src/TokenStore.js"
 import type { RecordedRequest, Reply } from "./fixtures.js"
-import { jsonResponse, scriptedHttp, secrets, tokenResponse } from "./fixtures.js"
+import { jsonResponse, scriptedHttp, secrets, storedTokenSet, tokenResponse } from "./fixtures.js"
 import { countersOf, histogramsOf, recordingMeterProvider } from "./utils/metrics.js"
 
 const baseUrl = "https://cair.test"
@@ -302,17 +301,7 @@ describe("CairAuthMetrics", () => {
       )
       return { clientId, http, slot, start }
     })
-    const stored = (now: number, n: number): TokenStore.StoredTokenSet => ({
-      tokens: TokenSet.make({
-        accessToken: Redacted.make(secrets.accessToken(n)),
-        refreshToken: Redacted.make(secrets.refreshToken(n)),
-        expiresAt: new Date(now + 600_000),
-        refreshTokenExpiresAt: new Date(now + 86_400_000)
-      }),
-      sentAt: now,
-      receivedAt: now,
-      serverDate: undefined
-    })
+    const stored = storedTokenSet
 
     it.scoped("a lease held by another process: one wait, its token adopted, no request", () =>
       Effect.gen(function*() {

@@ -7,7 +7,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as List from "effect/List"
 import * as Logger from "effect/Logger"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import { TokenSet } from "../src/TokenSet.js"
+import type * as TokenStore from "../src/TokenStore.js"
 
 /** Distinctive values: every test can check that none of them ever shows up in output. */
 export const secrets = {
@@ -111,3 +114,16 @@ export const allSecrets = (upTo = 20): ReadonlyArray<string> => [
   ...Array.from({ length: upTo }, (_, n) => secrets.accessToken(n)),
   ...Array.from({ length: upTo }, (_, n) => secrets.refreshToken(n))
 ]
+
+/** The token set `n` as a process of the fleet stored it at `now`: a 10-minute token, a day's refresh token. */
+export const storedTokenSet = (now: number, n: number): TokenStore.StoredTokenSet => ({
+  tokens: TokenSet.make({
+    accessToken: Redacted.make(secrets.accessToken(n)),
+    refreshToken: Redacted.make(secrets.refreshToken(n)),
+    expiresAt: new Date(now + 600_000),
+    refreshTokenExpiresAt: new Date(now + 86_400_000)
+  }),
+  sentAt: now,
+  receivedAt: now,
+  serverDate: undefined
+})
